@@ -1,0 +1,221 @@
+"""Load a TOML config file into frozen settings, failing with one line that names the file, source and key."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pipeline import USER_AGENT
+from pipeline.errors import ConfigError
+from pipeline.models import Source
+
+SOURCE_KINDS = ("feed", "html", "sitemap", "gdelt")
+FULL_TEXT_MODES = ("auto", "always", "never")
+DIGEST_FORMATS = ("md", "html", "json", "atom")
+SOURCE_KEYS = {"name", "kind", "url", "path", "every", "full_text", "link_selector", "query", "timespan", "max_records", "enabled"}
+INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_CONFIG = Path("config") / "sources.toml"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How dealwatch talks to the web."""
+
+    timeout: float = 30.0  # whole request, seconds
+    connect_timeout: float = 10.0
+    max_bytes: int = 10_000_000
+    per_host_delay: float = 1.0
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+    respect_robots: bool = True
+    workers: int = 4  # concurrent article-page fetches
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """When and how the daily digest is written."""
+
+    at: str = "07:00"
+    timezone: str = "UTC"
+    out: Path = Path("digests")
+    formats: tuple[str, ...] = DIGEST_FORMATS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one config file says, resolved: paths absolute, intervals in seconds."""
+
+    path: Path | None
+    db_path: Path
+    http: HttpSettings = field(default_factory=HttpSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    dedupe: dict[str, Any] = field(default_factory=dict)
+    sources: tuple[Source, ...] = ()
+
+    def source(self, name: str) -> Source:
+        """Return the source called `name`, or raise ConfigError."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"{self.path}: no source named {name!r} (known: {known})")
+
+
+def default_config_path() -> Path:
+    """Return $DEALWATCH_CONFIG, else config/sources.toml under the current directory."""
+    return Path(os.environ.get("DEALWATCH_CONFIG") or DEFAULT_CONFIG)
+
+
+def parse_interval(text: str) -> int:
+    """Return the seconds in an interval like '90s', '30m', '6h' or '1d'; raise ValueError otherwise."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", str(text))
+    if not match or float(match[1]) <= 0:
+        raise ValueError(f"{text!r} is not an interval like 30m, 6h or 1d")
+    return max(1, int(float(match[1]) * INTERVAL_UNITS[match[2]]))
+
+
+def load_settings(path: Path, db_override: Path | None = None) -> Settings:
+    """Return the settings in the TOML file at `path`; raise ConfigError with a one-line reason."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    base = path.resolve().parent
+    reader = _TableReader(path)
+    database = reader.table(raw, "database")
+    db_path = db_override or _resolve_path(base, reader.get(database, "database", "path", str, "../data/dealwatch.db"))
+    sources = tuple(_load_source(reader, base, index, item) for index, item in enumerate(_source_list(reader, raw)))
+    names = [s.name for s in sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: source {duplicates[0]!r}: key 'name': used by more than one source")
+    return Settings(
+        path=path,
+        db_path=db_path,
+        http=_load_http(reader, reader.table(raw, "http")),
+        digest=_load_digest(reader, base, reader.table(raw, "digest")),
+        dedupe=dict(reader.table(raw, "dedupe")),
+        sources=sources,
+    )
+
+
+class _TableReader:
+    """Typed access to TOML tables that reports errors as 'FILE: WHERE: key K: problem'."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {where}: key {key!r}: {problem}")
+
+    def table(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.path}: [{name}] must be a table")
+        return value
+
+    def get(self, table: dict[str, Any], where: str, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = table.get(key, default)
+        if value is None:
+            return None
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(where, key, f"expected {names}, got {value!r}")
+        return value
+
+
+def _source_list(reader: _TableReader, raw: dict[str, Any]) -> list[Any]:
+    items = raw.get("sources", [])
+    if not isinstance(items, list):
+        raise ConfigError(f"{reader.path}: 'sources' must be an array of tables ([[sources]])")
+    return items
+
+
+def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Source:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{reader.path}: sources[{index}] must be a table")
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise reader.fail(f"sources[{index}]", "name", "missing or empty")
+    where = f"source {name!r}"
+    unknown = sorted(set(item) - SOURCE_KEYS)
+    if unknown:
+        raise reader.fail(where, unknown[0], f"unknown key (known: {', '.join(sorted(SOURCE_KEYS))})")
+    kind = reader.get(item, where, "kind", str, "feed")
+    if kind not in SOURCE_KINDS:
+        raise reader.fail(where, "kind", f"{kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    full_text = reader.get(item, where, "full_text", str, "auto")
+    if full_text not in FULL_TEXT_MODES:
+        raise reader.fail(where, "full_text", f"{full_text!r} is not one of {', '.join(FULL_TEXT_MODES)}")
+    try:
+        every = parse_interval(reader.get(item, where, "every", str, "30m"))
+    except ValueError as exc:
+        raise reader.fail(where, "every", str(exc)) from None
+    options = {k: item[k] for k in ("link_selector", "query", "timespan", "max_records", "enabled") if k in item}
+    url = reader.get(item, where, "url", str) or reader.get(item, where, "path", str)
+    if kind == "gdelt":
+        if not isinstance(options.get("query"), str) or not options["query"].strip():
+            raise reader.fail(where, "query", "a gdelt source needs a query string")
+        url = url or "https://api.gdeltproject.org/api/v2/doc/doc"
+    if kind == "html" and not isinstance(options.get("link_selector"), str):
+        raise reader.fail(where, "link_selector", "an html source needs a CSS selector for its article links")
+    if not url:
+        raise reader.fail(where, "url", "missing (an http(s) URL, a file:// URL or a path)")
+    return Source(name=name, kind=kind, url=_resolve_location(base, url), every_seconds=every, full_text=full_text, options=options)
+
+
+def _resolve_location(base: Path, url: str) -> str:
+    """Return an http(s) URL unchanged, or a local path resolved against the config's folder."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        return url
+    if scheme == "file":
+        return url
+    return str(_resolve_path(base, url))
+
+
+def _resolve_path(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _load_http(reader: _TableReader, table: dict[str, Any]) -> HttpSettings:
+    defaults = HttpSettings()
+    values: dict[str, Any] = {}
+    for key, kind in (("timeout", float), ("connect_timeout", float), ("per_host_delay", float),
+                      ("max_bytes", int), ("max_redirects", int), ("workers", int), ("user_agent", str),
+                      ("respect_robots", bool)):
+        value = reader.get(table, "[http]", key, kind, getattr(defaults, key))
+        if kind in (int, float) and value < 0:
+            raise reader.fail("[http]", key, "must not be negative")
+        values[key] = value
+    return HttpSettings(**values)
+
+
+def _load_digest(reader: _TableReader, base: Path, table: dict[str, Any]) -> DigestSettings:
+    at = reader.get(table, "[digest]", "at", str, "07:00")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+        raise reader.fail("[digest]", "at", f"{at!r} is not a time like 07:00")
+    timezone = reader.get(table, "[digest]", "timezone", str, "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise reader.fail("[digest]", "timezone", f"{timezone!r} is not an IANA time zone") from None
+    formats = reader.get(table, "[digest]", "formats", list, list(DIGEST_FORMATS))
+    bad = [f for f in formats if f not in DIGEST_FORMATS]
+    if bad:
+        raise reader.fail("[digest]", "formats", f"{bad[0]!r} is not one of {', '.join(DIGEST_FORMATS)}")
+    out = _resolve_path(base, reader.get(table, "[digest]", "out", str, "../digests"))
+    return DigestSettings(at=at, timezone=timezone, out=out, formats=tuple(formats))

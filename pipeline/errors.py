@@ -1,0 +1,28 @@
+"""The dealwatch exception tree.
+
+    DealwatchError            anything dealwatch raises on purpose
+    ├── ConfigError           a bad config file: names the file, the source and the key (exit 2)
+    ├── InputError            a bad input file or page given on the command line (exit 2)
+    └── LockedError           another process holds the database lock (exit 1)
+
+Fetch and parse failures are not exceptions: they travel as data (FetchResult.error,
+ParsedSource.error) so that one broken source never stops a run.
+"""
+
+from __future__ import annotations
+
+
+class DealwatchError(Exception):
+    """Base class for errors dealwatch raises on purpose."""
+
+
+class ConfigError(DealwatchError):
+    """The configuration is invalid; the message names the file, the source and the key."""
+
+
+class InputError(DealwatchError):
+    """An input file or page given by the user cannot be read."""
+
+
+class LockedError(DealwatchError):
+    """Another dealwatch process is writing the same database."""

@@ -1,0 +1,197 @@
+"""Turn a URL or local path into a FetchResult: conditional GET, body cap, deadline, per-host spacing, robots.txt.
+
+Failures never raise: they come back as FetchResult(status="error", error="one line").
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+from protego import Protego
+
+from pipeline.config import HttpSettings
+from pipeline.http import build_client
+from pipeline.models import FetchResult
+
+LOGGER = logging.getLogger(__name__)
+
+
+class HostPacer:
+    """Spaces requests to one host at least `delay` seconds apart, across threads."""
+
+    def __init__(self, delay: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.delay = delay
+        self._clock = clock
+        self._sleep = sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, host: str) -> None:
+        """Block until `host` may be asked again, and book the next slot."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next.get(host, 0.0))
+            self._next[host] = start + self.delay
+        if start > now:
+            self._sleep(start - now)
+
+
+class Fetcher:
+    """Fetches URLs and local files politely; one per run, shared by its worker threads."""
+
+    def __init__(self, settings: HttpSettings, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        self.client = build_client(settings, transport)
+        self.pacer = HostPacer(settings.per_host_delay)
+        self._robots: dict[str, Protego | bool] = {}
+        self._robots_lock = threading.Lock()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.client.close()
+
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+              check_robots: bool = False) -> FetchResult:
+        """Return what `url` (http(s), file:// or a path) holds, or why it could not be had."""
+        started = time.monotonic()
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            result = read_local(url, self.settings.max_bytes)
+        elif check_robots and self.settings.respect_robots and not self.robots_allow(url):
+            result = FetchResult(url=url, status="error", error="disallowed by robots.txt")
+        else:
+            result = self._get(url, etag, last_modified)
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        return result
+
+    def robots_allow(self, url: str) -> bool:
+        """Return whether the host's robots.txt lets our User-Agent fetch `url` (cached per host)."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._robots_lock:
+            rules = self._robots.get(origin)
+        if rules is None:
+            rules = self._load_robots(origin)
+            with self._robots_lock:
+                self._robots[origin] = rules
+        if isinstance(rules, bool):
+            return rules
+        return bool(rules.can_fetch(url, self.settings.user_agent))
+
+    def _load_robots(self, origin: str) -> Protego | bool:
+        # RFC 9309: a 4xx robots.txt means no rules; a 5xx or unreachable one means stay away for now.
+        result = self._get(f"{origin}/robots.txt", None, None)
+        if result.status == "ok":
+            return Protego.parse(result.body.decode("utf-8", errors="replace"))
+        if result.http_status is not None and 400 <= result.http_status < 500:
+            return True
+        LOGGER.info("robots.txt of %s unavailable (%s): not fetching its pages", origin, result.error)
+        return False
+
+    def _get(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        self.pacer.wait(urlsplit(url).netloc.lower())
+        deadline = time.monotonic() + self.settings.timeout
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                return self._read(url, response, deadline)
+        except httpx.TooManyRedirects:
+            return _error(url, f"redirect loop: more than {self.settings.max_redirects} redirects")
+        except httpx.TimeoutException as exc:
+            return _error(url, f"timed out ({type(exc).__name__}) after {self.settings.timeout:g}s limit")
+        except httpx.ConnectError as exc:
+            return _error(url, f"cannot connect to {urlsplit(url).hostname}: {_one_line(exc)}")
+        except httpx.HTTPError as exc:
+            return _error(url, f"{type(exc).__name__}: {_one_line(exc)}")
+
+    def _read(self, url: str, response: httpx.Response, deadline: float) -> FetchResult:
+        result = FetchResult(
+            url=url,
+            status="ok",
+            http_status=response.status_code,
+            final_url=str(response.url),
+            headers={k.lower(): v for k, v in response.headers.items()},
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+        )
+        if response.status_code == 304:
+            result.status = "not_modified"
+            return result
+        if response.status_code >= 400:
+            result.status = "error"
+            result.error = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+            result.retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return result
+        declared = response.headers.get("content-length", "")
+        cap = self.settings.max_bytes
+        if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
+            return _error(url, f"body too large: {int(declared)} bytes declared, limit {cap}", response.status_code)
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > cap:
+                return _error(url, f"body too large: over the {cap}-byte limit", response.status_code)
+            if time.monotonic() > deadline:
+                return _error(url, f"timed out: body still arriving after {self.settings.timeout:g}s limit",
+                              response.status_code)
+        result.body = bytes(body)
+        return result
+
+
+def read_local(location: str, max_bytes: int) -> FetchResult:
+    """Return the bytes of a local path or file:// URL, or a one-line error."""
+    path = Path(unquote(urlsplit(location).path)) if location.lower().startswith("file:") else Path(location)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return _error(location, f"file too large: {size} bytes, limit {max_bytes}")
+        body = path.read_bytes()
+    except FileNotFoundError:
+        return _error(location, f"file not found: {path}")
+    except OSError as exc:
+        return _error(location, f"cannot read {path}: {exc.strerror or exc}")
+    return FetchResult(url=location, status="ok", body=body, final_url=path.resolve().as_uri())
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Return the seconds a Retry-After header asks us to wait (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _error(url: str, message: str, http_status: int | None = None) -> FetchResult:
+    return FetchResult(url=url, status="error", error=message, http_status=http_status)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

@@ -1,0 +1,144 @@
+"""Fetching against a local HTTP server that misbehaves on purpose: every failure is one line, never a raise."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from pipeline import USER_AGENT
+from pipeline.config import HttpSettings
+from pipeline.fetch import Fetcher, HostPacer, parse_retry_after
+
+FAST = HttpSettings(timeout=2.0, connect_timeout=1.0, per_host_delay=0, max_bytes=10_000)
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    with Fetcher(FAST) as f:
+        yield f
+
+
+def test_ok_fetch_sends_user_agent_and_keeps_validators(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    seen: list[str] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request.headers.get("User-Agent", ""))
+        return Response("<rss/>", headers={"ETag": '"v1"', "Last-Modified": "Wed, 01 Oct 2025 10:00:00 GMT"})
+
+    httpserver.expect_request("/feed").respond_with_handler(handler)
+    result = fetcher.fetch(httpserver.url_for("/feed"))
+    assert (result.status, result.body, result.etag) == ("ok", b"<rss/>", '"v1"')
+    assert result.last_modified == "Wed, 01 Oct 2025 10:00:00 GMT"
+    assert seen == [USER_AGENT] and "dealwatch/" in USER_AGENT and "+http" in USER_AGENT
+
+
+def test_conditional_get_gives_not_modified(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data("", status=304)
+    result = fetcher.fetch(httpserver.url_for("/feed"), etag='"v1"')
+    assert result.status == "not_modified" and result.body == b""
+
+
+def test_gzip_content_encoding_is_decoded(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/z").respond_with_data(gzip.compress(b"<rss>hello</rss>"),
+                                                      headers={"Content-Encoding": "gzip"})
+    assert fetcher.fetch(httpserver.url_for("/z")).body == b"<rss>hello</rss>"
+
+
+@pytest.mark.parametrize("status", [404, 410, 500])
+def test_http_errors_are_one_line(httpserver: HTTPServer, fetcher: Fetcher, status: int) -> None:
+    httpserver.expect_request("/x").respond_with_data("nope", status=status)
+    result = fetcher.fetch(httpserver.url_for("/x"))
+    assert result.status == "error" and result.http_status == status
+    assert result.error is not None and result.error.startswith(f"HTTP {status}")
+
+
+def test_429_carries_retry_after(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/x").respond_with_data("slow down", status=429, headers={"Retry-After": "120"})
+    result = fetcher.fetch(httpserver.url_for("/x"))
+    assert result.status == "error" and result.retry_after == 120.0
+
+
+def test_retry_after_accepts_http_dates() -> None:
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
+
+
+def test_body_over_cap_is_refused(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 50_000)
+    result = fetcher.fetch(httpserver.url_for("/big"))
+    assert result.status == "error" and "too large" in (result.error or "")
+
+
+def test_gzip_bomb_is_capped_while_decoding(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/bomb").respond_with_data(gzip.compress(b"\0" * 5_000_000),
+                                                         headers={"Content-Encoding": "gzip"})
+    result = fetcher.fetch(httpserver.url_for("/bomb"))
+    assert result.status == "error" and "too large" in (result.error or "")
+
+
+def test_trickling_server_hits_the_whole_request_deadline(httpserver: HTTPServer) -> None:
+    def trickle(request: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            for _ in range(40):
+                time.sleep(0.1)
+                yield b"<"
+        return Response(body())
+
+    httpserver.expect_request("/slow").respond_with_handler(trickle)
+    with Fetcher(HttpSettings(timeout=1.0, per_host_delay=0)) as fetcher:
+        started = time.monotonic()
+        result = fetcher.fetch(httpserver.url_for("/slow"))
+    assert result.status == "error" and "timed out" in (result.error or "")
+    assert time.monotonic() - started < 3.5
+
+
+def test_redirect_loop_stops(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
+    result = fetcher.fetch(httpserver.url_for("/loop"))
+    assert result.status == "error" and "redirect loop" in (result.error or "")
+
+
+def test_unresolvable_host_is_one_line(fetcher: Fetcher) -> None:
+    result = fetcher.fetch("https://feeds.dealwatch.invalid/rss")
+    assert result.status == "error" and "cannot connect to feeds.dealwatch.invalid" in (result.error or "")
+    assert "\n" not in (result.error or "")
+
+
+def test_local_files_and_missing_files(tmp_path: Path, fetcher: Fetcher) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(b"<rss/>")
+    assert fetcher.fetch(str(path)).body == b"<rss/>"
+    assert fetcher.fetch(path.as_uri()).body == b"<rss/>"
+    missing = fetcher.fetch(str(tmp_path / "gone.xml"))
+    assert missing.status == "error" and (missing.error or "").startswith("file not found")
+
+
+def test_robots_txt_is_respected_for_pages(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    httpserver.expect_request("/private/a").respond_with_data("secret")
+    httpserver.expect_request("/public/a").respond_with_data("hello")
+    assert fetcher.fetch(httpserver.url_for("/private/a"), check_robots=True).error == "disallowed by robots.txt"
+    assert fetcher.fetch(httpserver.url_for("/public/a"), check_robots=True).body == b"hello"
+
+
+def test_missing_robots_txt_allows_everything(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/a").respond_with_data("hello")
+    assert fetcher.fetch(httpserver.url_for("/a"), check_robots=True).body == b"hello"
+
+
+def test_host_pacer_spaces_requests_to_one_host() -> None:
+    clock = [100.0]
+    waits: list[float] = []
+    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=waits.append)
+    pacer.wait("a.example")
+    pacer.wait("a.example")
+    pacer.wait("b.example")
+    pacer.wait("a.example")
+    assert waits == [2.0, 4.0]
