@@ -1,0 +1,370 @@
+"""The SQLite schema of design.md, as migrations, and every read and write dealwatch makes.
+
+No other module touches the database. Writes for one source batch happen in one transaction,
+so a run killed at any point leaves the database as it was before that batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from pipeline.models import Article, FetchResult, Source
+
+LOGGER = logging.getLogger(__name__)
+STAGE_ORDER = {"talks": 1, "mou": 2, "agreement": 3, "launched": 4}
+MAX_BACKOFF_SECONDS = 24 * 3600
+
+migrations = Migrations("dealwatch")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Create the tables, indexes, full-text index and view of design.md."""
+    db["sources"].create(
+        {"name": str, "kind": str, "url": str, "etag": str, "last_modified": str,
+         "last_fetched_at": str, "last_ok_at": str, "consecutive_failures": int, "last_error": str,
+         "last_status": str, "next_attempt_at": str, "every_seconds": int},
+        pk="name", defaults={"consecutive_failures": 0},
+    )
+    db["stories"].create({"id": int, "title": str, "first_seen": str, "article_count": int}, pk="id")
+    db["articles"].create(
+        {"id": int, "url": str, "title": str, "summary": str, "text": str, "lang": str,
+         "published_at": str, "fetched_at": str, "source": str, "content_hash": str,
+         "story_id": int, "relevant": int, "classifier_version": str},
+        pk="id", not_null={"url"}, foreign_keys=[("story_id", "stories", "id")],
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["story_id"])
+    db["article_urls"].create({"url": str, "article_id": int}, pk="url",
+                              foreign_keys=[("article_id", "articles", "id")])
+    db["article_urls"].create_index(["article_id"])
+    db["deals"].create(
+        {"id": int, "country": str, "partner": str, "stage": str, "first_seen": str, "last_seen": str,
+         "known": int},
+        pk="id", not_null={"country", "partner"},
+    )
+    db["deals"].create_index(["country", "partner"], unique=True)
+    db["deal_mentions"].create(
+        {"id": int, "deal_id": int, "article_id": int, "stage": str, "event_date": str, "evidence": str,
+         "published_at": str, "seen_at": str},
+        pk="id", foreign_keys=[("deal_id", "deals", "id"), ("article_id", "articles", "id")],
+    )
+    db["deal_mentions"].create_index(["deal_id", "article_id"], unique=True)
+    db["deal_mentions"].create_index(["article_id"])
+    db["deal_mentions"].create_index(["seen_at"])
+    db["fetch_log"].create(
+        {"id": int, "source": str, "started_at": str, "duration_ms": int, "status": str,
+         "http_status": int, "new_articles": int, "error": str},
+        pk="id",
+    )
+    db["fetch_log"].create_index(["source", "started_at"])
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db.execute("""
+        CREATE VIEW deal_timeline AS
+        SELECT d.id AS deal_id, d.country, d.partner, m.stage,
+               COALESCE(m.event_date, substr(m.published_at, 1, 10)) AS date,
+               a.title, a.url, m.evidence
+        FROM deal_mentions m
+        JOIN deals d ON d.id = m.deal_id
+        JOIN articles a ON a.id = m.article_id
+        ORDER BY date, d.country, d.partner
+    """)
+
+
+def open_db(path: Path | str) -> Database:
+    """Return the database at `path` (created if missing) in WAL mode with every migration applied."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(path) if str(path) != ":memory:" else Database(memory=True)
+    db.execute("PRAGMA busy_timeout = 30000")
+    if str(path) != ":memory:":
+        db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db)
+    return db
+
+
+def now_iso() -> str:
+    """Return the current UTC time as ISO 8601 with seconds and a Z."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+def sync_sources(db: Database, sources: Iterable[Source]) -> None:
+    """Record every configured source (kind, url, interval), keeping its fetch state."""
+    with db.atomic():
+        for source in sources:
+            db.execute(
+                """INSERT INTO sources (name, kind, url, every_seconds, consecutive_failures)
+                   VALUES (?, ?, ?, ?, 0)
+                   ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, url = excluded.url,
+                       every_seconds = excluded.every_seconds""",
+                [source.name, source.kind, source.url, source.every_seconds],
+            )
+
+
+def source_state(db: Database, name: str) -> dict[str, Any]:
+    """Return the stored state of source `name` (empty dict when never seen)."""
+    rows = list(db.query("SELECT * FROM sources WHERE name = ?", [name]))
+    return rows[0] if rows else {}
+
+
+def list_sources(db: Database) -> list[dict[str, Any]]:
+    """Return every source's health row, with its article count, by name."""
+    return list(db.query("""
+        SELECT s.name, s.kind, s.last_status, s.last_ok_at, s.last_fetched_at, s.consecutive_failures,
+               s.next_attempt_at, s.last_error,
+               (SELECT COUNT(*) FROM articles a WHERE a.source = s.name) AS articles
+        FROM sources s ORDER BY s.name
+    """))
+
+
+def is_due(state: dict[str, Any], every_seconds: int, now: datetime) -> bool:
+    """Return whether a source with this stored state should be fetched at `now`."""
+    next_attempt = state.get("next_attempt_at")
+    if next_attempt:
+        return parse_iso(next_attempt) <= now
+    last = state.get("last_fetched_at")
+    return not last or parse_iso(last) + timedelta(seconds=every_seconds) <= now
+
+
+def parse_iso(value: str) -> datetime:
+    """Return an aware UTC datetime for an ISO 8601 string written by dealwatch."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# --- articles ------------------------------------------------------------------------------------
+
+def known_urls(db: Database, urls: Iterable[str]) -> set[str]:
+    """Return those of `urls` already stored under some article."""
+    wanted = list(dict.fromkeys(urls))
+    found: set[str] = set()
+    for chunk in _chunks(wanted, 500):
+        marks = ",".join("?" * len(chunk))
+        found.update(row[0] for row in db.execute(f"SELECT url FROM article_urls WHERE url IN ({marks})", chunk))
+    return found
+
+
+def find_articles(db: Database, urls: Iterable[str], hashes: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Return {url: article_id} and {content_hash: article_id} for those already stored."""
+    by_url: dict[str, int] = {}
+    for chunk in _chunks(list(dict.fromkeys(urls)), 500):
+        marks = ",".join("?" * len(chunk))
+        by_url.update(db.execute(f"SELECT url, article_id FROM article_urls WHERE url IN ({marks})", chunk).fetchall())
+    by_hash: dict[str, int] = {}
+    for chunk in _chunks([h for h in dict.fromkeys(hashes) if h], 500):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT content_hash, MIN(id) FROM articles WHERE content_hash IN ({marks}) GROUP BY content_hash"
+        by_hash.update(db.execute(sql, chunk).fetchall())
+    return by_url, by_hash
+
+
+def story_window(db: Database, start: str, end: str, limit: int = 20000) -> list[dict[str, Any]]:
+    """Return stored articles published in [start, end] with their story and deal keys, for clustering."""
+    rows = db.execute(
+        """SELECT a.id, a.title, substr(a.text, 1, 2000) AS text, COALESCE(a.published_at, a.fetched_at),
+                  a.story_id,
+                  (SELECT group_concat(d.country || '|' || d.partner || '|' || m.stage, ';')
+                   FROM deal_mentions m JOIN deals d ON d.id = m.deal_id WHERE m.article_id = a.id)
+           FROM articles a
+           WHERE COALESCE(a.published_at, a.fetched_at) BETWEEN ? AND ?
+           ORDER BY COALESCE(a.published_at, a.fetched_at) DESC LIMIT ?""",
+        [start, end, limit],
+    ).fetchall()
+    keys = ("id", "title", "text", "published_at", "story_id", "deal_keys")
+    return [dict(zip(keys, row)) for row in rows]
+
+
+@dataclass
+class Batch:
+    """Everything one source's fetch produced, written in one transaction by `save_batch`."""
+
+    source: str
+    started_at: str
+    fetch: FetchResult | None = None  # None for imports
+    articles: list[Article] = field(default_factory=list)  # new distinct articles, in order
+    story_refs: list[int | str] = field(default_factory=list)  # per article: stored story id, or a batch-local key
+    aliases: dict[str, int] = field(default_factory=dict)  # extra URL -> stored article id
+    dropped: dict[str, int] = field(default_factory=dict)
+    warning: str | None = None
+
+
+def save_batch(db: Database, batch: Batch) -> int:
+    """Write a batch's articles, URLs, stories, deals, fetch log and source state atomically; return new articles."""
+    seen_at = now_iso()
+    new = 0
+    with db.atomic():
+        local_stories: dict[str, int] = {}
+        for article, story_ref in zip(batch.articles, batch.story_refs or [None] * len(batch.articles)):
+            article_id = _insert_article(db, article)
+            if article_id is None:
+                continue
+            new += 1
+            story_id = _story_for(db, article, story_ref, local_stories)
+            db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+            _save_deals(db, article, article_id, seen_at)
+        for url, article_id in batch.aliases.items():
+            db.execute("INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)", [url, article_id])
+        if batch.fetch is not None:
+            _record_fetch(db, batch, new)
+    return new
+
+
+def _insert_article(db: Database, article: Article) -> int | None:
+    cursor = db.execute(
+        """INSERT OR IGNORE INTO articles
+           (url, title, summary, text, lang, published_at, fetched_at, source, content_hash, relevant,
+            classifier_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [article.url, article.title, article.summary, article.text, article.lang, article.published_at,
+         article.fetched_at, article.source, article.content_hash,
+         None if article.classification is None else int(article.classification.relevant),
+         None if article.classification is None else article.classification.version],
+    )
+    if cursor.rowcount == 0:
+        return None
+    article_id = int(cursor.lastrowid or 0)
+    for url in dict.fromkeys([article.url, *article.urls]):
+        db.execute("INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)", [url, article_id])
+    return article_id
+
+
+def _story_for(db: Database, article: Article, ref: int | str | None, local: dict[str, int]) -> int:
+    """Return the story id for an article: a stored story, one made earlier in this batch, or a new one."""
+    if isinstance(ref, int):
+        story_id = ref
+    elif ref is not None and ref in local:
+        story_id = local[ref]
+    else:
+        story_id = int(db.execute(
+            "INSERT INTO stories (title, first_seen, article_count) VALUES (?, ?, 0)",
+            [article.title, article.published_at or article.fetched_at],
+        ).lastrowid or 0)
+        if ref is not None:
+            local[str(ref)] = story_id
+    # The story is titled by its earliest article, whatever order the copies arrive in.
+    db.execute(
+        """UPDATE stories SET article_count = article_count + 1,
+               title = CASE WHEN ? < first_seen THEN ? ELSE title END,
+               first_seen = MIN(first_seen, ?)
+           WHERE id = ?""",
+        [article.published_at or article.fetched_at, article.title, article.published_at or article.fetched_at,
+         story_id],
+    )
+    return story_id
+
+
+def _save_deals(db: Database, article: Article, article_id: int, seen_at: str) -> None:
+    if article.classification is None:
+        return
+    when = article.published_at or article.fetched_at
+    for deal in article.classification.deals:
+        db.execute(
+            """INSERT INTO deals (country, partner, stage, first_seen, last_seen, known) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT(country, partner) DO UPDATE SET
+                   first_seen = MIN(first_seen, excluded.first_seen),
+                   last_seen = MAX(last_seen, excluded.last_seen)""",
+            [deal.country, deal.partner, deal.stage, when, when, int(deal.known)],
+        )
+        deal_id = db.execute("SELECT id FROM deals WHERE country = ? AND partner = ?",
+                             [deal.country, deal.partner]).fetchone()[0]
+        db.execute(
+            """INSERT OR IGNORE INTO deal_mentions
+               (deal_id, article_id, stage, event_date, evidence, published_at, seen_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [deal_id, article_id, deal.stage, deal.event_date, deal.evidence, when, seen_at],
+        )
+        db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])
+
+
+def _deal_stage(db: Database, deal_id: int) -> str:
+    """Return a deal's stage from its mentions: the furthest forward, unless the latest news is a stall."""
+    mentions = db.execute(
+        "SELECT stage, COALESCE(event_date, published_at) FROM deal_mentions WHERE deal_id = ?", [deal_id]
+    ).fetchall()
+    return stage_from_mentions([(stage, when or "") for stage, when in mentions])
+
+
+def stage_from_mentions(mentions: Sequence[tuple[str, str]]) -> str:
+    """Return the stage of a deal given (stage, date) mentions: forward only, stalled when nothing came after."""
+    stalled_at = max((when for stage, when in mentions if stage == "stalled"), default=None)
+    forward = [(STAGE_ORDER[stage], stage) for stage, when in mentions
+               if stage in STAGE_ORDER and (stalled_at is None or when > stalled_at)]
+    if forward:
+        return max(forward)[1]
+    return "stalled" if stalled_at is not None else "talks"
+
+
+# --- fetch log and source health -----------------------------------------------------------------
+
+def _record_fetch(db: Database, batch: Batch, new_articles: int) -> None:
+    result = batch.fetch
+    assert result is not None
+    error = result.error if result.status == "error" else batch.warning
+    db.execute(
+        """INSERT INTO fetch_log (source, started_at, duration_ms, status, http_status, new_articles, error)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [batch.source, batch.started_at, result.duration_ms, result.status, result.http_status, new_articles, error],
+    )
+    state = source_state(db, batch.source)
+    if result.status == "error":
+        failures = int(state.get("consecutive_failures") or 0) + 1
+        every = int(state.get("every_seconds") or 1800)
+        wait = max(min(every * 2 ** failures, MAX_BACKOFF_SECONDS), result.retry_after or 0)
+        next_attempt = (parse_iso(batch.started_at) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        db.execute(
+            """UPDATE sources SET last_fetched_at = ?, last_status = 'error', last_error = ?,
+                   consecutive_failures = ?, next_attempt_at = ? WHERE name = ?""",
+            [batch.started_at, result.error, failures, next_attempt, batch.source],
+        )
+        return
+    etag = result.etag or (state.get("etag") if result.status == "not_modified" else None)
+    last_modified = result.last_modified or (state.get("last_modified") if result.status == "not_modified" else None)
+    db.execute(
+        """UPDATE sources SET last_fetched_at = ?, last_ok_at = ?, last_status = ?, last_error = ?,
+               consecutive_failures = 0, next_attempt_at = NULL, etag = ?, last_modified = ? WHERE name = ?""",
+        [batch.started_at, batch.started_at, result.status, batch.warning, etag, last_modified, batch.source],
+    )
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+
+# --- reclassification ----------------------------------------------------------------------------
+
+def articles_to_classify(db: Database, version: str, everything: bool = False) -> Iterable[dict[str, Any]]:
+    """Yield stored articles (id, title, text, published_at, lang) tagged by another classifier version."""
+    where = "" if everything else "WHERE classifier_version IS NULL OR classifier_version != ?"
+    params = [] if everything else [version]
+    yield from db.query(f"SELECT id, title, text, published_at, lang FROM articles {where} ORDER BY id", params)
+
+
+def replace_classification(db: Database, article_id: int, article: Article) -> None:
+    """Replace one stored article's relevance and deal mentions with `article.classification`."""
+    assert article.classification is not None
+    with db.atomic():
+        touched = {row[0] for row in db.execute("SELECT deal_id FROM deal_mentions WHERE article_id = ?",
+                                                 [article_id])}
+        db.execute("DELETE FROM deal_mentions WHERE article_id = ?", [article_id])
+        db.execute("UPDATE articles SET relevant = ?, classifier_version = ? WHERE id = ?",
+                   [int(article.classification.relevant), article.classification.version, article_id])
+        _save_deals(db, article, article_id, now_iso())
+        for deal_id in touched:
+            if db.execute("SELECT 1 FROM deal_mentions WHERE deal_id = ? LIMIT 1", [deal_id]).fetchone():
+                db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])
+            else:
+                db.execute("DELETE FROM deals WHERE id = ?", [deal_id])
