@@ -1,0 +1,210 @@
+"""The `dealwatch` command line: thin click commands over the pipeline, exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline import __version__
+from pipeline.config import Settings, default_config_path, load_settings
+from pipeline.errors import ConfigError, DealwatchError, InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DealwatchGroup(click.Group):
+    """Maps dealwatch errors to one line on stderr and the exit codes of design.md."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, InputError) as exc:
+            click.echo(f"dealwatch: {exc}", err=True)
+            ctx.exit(2)
+        except DealwatchError as exc:
+            click.echo(f"dealwatch: {exc}", err=True)
+            ctx.exit(1)
+
+
+def config_options(func: F) -> F:
+    """Add --config and --db to a command."""
+    func = click.option("--db", "db_path", type=click.Path(path_type=Path),
+                        help="SQLite database path (overrides the config's [database] path).")(func)
+    func = click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+                        help="Config file (default: $DEALWATCH_CONFIG, else config/sources.toml).")(func)
+    return func
+
+
+def load(config_path: Path | None, db_path: Path | None, *, need_config: bool = True) -> Settings:
+    """Return the settings of the given or default config; without one, --db alone is enough when allowed."""
+    path = config_path or default_config_path()
+    if not need_config and config_path is None and db_path is not None and not path.exists():
+        return Settings(path=None, db_path=db_path)
+    return load_settings(path, db_path)
+
+
+@click.group(cls=DealwatchGroup)
+@click.version_option(__version__, prog_name="dealwatch")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="How much to log on stderr.")
+def main(log_level: str) -> None:
+    """dealwatch: track national AI deals in the news, into SQLite, with a daily digest."""
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@config_options
+@click.option("--source", "source_names", multiple=True, help="Only this source (repeatable); fetched even if not due.")
+@click.option("--due", is_flag=True, help="Only the sources whose interval has passed (for frequent cron runs).")
+def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str, ...], due: bool) -> None:
+    """Run one ingest cycle over the configured sources, then exit (for cron)."""
+    from pipeline.run import run_once
+    from pipeline.store import open_db
+
+    settings = load(config_path, db_path)
+    db = open_db(settings.db_path)
+    summary = run_once(settings, db, source_names=source_names, only_due=due)
+    for outcome in summary.outcomes:
+        if outcome.status == "error":
+            click.echo(f"failed: {outcome.name}: {outcome.error}", err=True)
+    click.echo(summary.line())
+
+
+@main.command(name="import")
+@click.argument("jsonl", type=click.Path(path_type=Path, dir_okay=False))
+@config_options
+def import_(jsonl: Path, config_path: Path | None, db_path: Path | None) -> None:
+    """Ingest archived articles (corpus JSONL) as if fetched: normalise, classify, dedupe, store."""
+    from pipeline.run import import_jsonl
+    from pipeline.store import open_db
+
+    settings = load(config_path, db_path, need_config=False)
+    db = open_db(settings.db_path)
+    if not jsonl.exists():
+        raise InputError(f"{jsonl}: file not found")
+    total = sum(1 for _ in jsonl.open("rb"))
+    with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+        summary = import_jsonl(db, jsonl, settings, progress=bar.update)
+    for error in summary.errors[:20]:
+        click.echo(f"skipped: {error}", err=True)
+    click.echo(summary.line())
+
+
+@main.command()
+@config_options
+def sources(config_path: Path | None, db_path: Path | None) -> None:
+    """Show each source's health: last ok, failures, next attempt, last error."""
+    from pipeline.store import list_sources, open_db, sync_sources
+
+    settings = load(config_path, db_path, need_config=False)
+    db = open_db(settings.db_path)
+    sync_sources(db, settings.sources)
+    rows = list_sources(db)
+    columns = ["name", "kind", "last_status", "articles", "last_ok_at", "consecutive_failures", "next_attempt_at",
+               "last_error"]
+    headers = ["source", "kind", "status", "articles", "last ok", "failures", "next attempt", "last error"]
+    table = [[_cell(row[c]) for c in columns] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headers)]
+    for line in [headers, ["-" * w for w in widths], *table]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+
+
+@main.command()
+@click.argument("location")
+def extract(location: str) -> None:
+    """Print what the extractor makes of one page (file, .gz file or URL) as JSON."""
+    from pipeline.config import HttpSettings
+    from pipeline.extract import extract_page
+    from pipeline.fetch import Fetcher
+
+    with Fetcher(HttpSettings(per_host_delay=0)) as fetcher:
+        result = fetcher.fetch(location)
+    if result.status != "ok":
+        raise InputError(f"{location}: {result.error or result.status}")
+    page = extract_page(result.body, result.final_url if "://" in location else None)
+    payload = {"title": page.title, "text": page.text, "published": page.published, "lang": page.lang,
+               "canonical_url": page.canonical_url}
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("source", default="-", type=click.File("rb"))
+@click.option("--jsonl", is_flag=True, help="Input is corpus JSONL; write one prediction line per input line.")
+@click.option("--published", help="Publication date (YYYY-MM-DD) to resolve relative dates against.")
+def classify(source: Any, jsonl: bool, published: str | None) -> None:
+    """Tag one article (plain text whose first line is the title, or HTML) with its deals, as JSON."""
+    from pipeline.classify import classify_article, classify_html
+
+    data = source.read()
+    if not jsonl:
+        text = data.decode("utf-8", errors="replace")
+        if text.lstrip()[:1] == "<":
+            result = classify_html(data, published)
+        else:
+            title, _, body = text.strip().partition("\n")
+            result = classify_article(title, body, published)
+        click.echo(json.dumps(_prediction(None, result), ensure_ascii=False, indent=2))
+        return
+    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            result = classify_article(record.get("title") or "", record.get("text") or "",
+                                      record.get("published"), record.get("lang"))
+        except (ValueError, AttributeError) as exc:
+            click.echo(f"dealwatch: line {number}: {exc}", err=True)
+            continue
+        click.echo(json.dumps(_prediction(record.get("id"), result), ensure_ascii=False))
+
+
+@main.command(name="eval")
+@click.argument("jsonl", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_(jsonl: Path, as_json: bool) -> None:
+    """Score the classifier and the story deduper against a labelled corpus JSONL."""
+    from pipeline.evaluate import evaluate_file
+
+    report = evaluate_file(jsonl)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.format())
+
+
+@main.command()
+@config_options
+@click.option("--all", "everything", is_flag=True, help="Re-tag every article, not only those of older versions.")
+def reclassify(config_path: Path | None, db_path: Path | None, everything: bool) -> None:
+    """Re-tag stored articles with the current classifier (after rules or vocabularies change)."""
+    from pipeline.classify import CLASSIFIER_VERSION, classify_article
+    from pipeline.models import Article
+    from pipeline.store import articles_to_classify, open_db, replace_classification
+
+    settings = load(config_path, db_path, need_config=False)
+    db = open_db(settings.db_path)
+    count = 0
+    for row in list(articles_to_classify(db, CLASSIFIER_VERSION, everything)):
+        article = Article(url="", title=row["title"] or "", text=row["text"] or "", source="", fetched_at="",
+                          published_at=row["published_at"], lang=row["lang"])
+        article.classification = classify_article(article.title, article.text, article.published_at, article.lang)
+        replace_classification(db, row["id"], article)
+        count += 1
+    click.echo(f"reclassified {count} articles with classifier {CLASSIFIER_VERSION}")
+
+
+def _prediction(article_id: Any, result: Any) -> dict[str, Any]:
+    deals = [asdict(d) for d in result.deals]
+    payload: dict[str, Any] = {"id": article_id} if article_id is not None else {}
+    payload.update(relevant=result.relevant, deals=deals, version=result.version)
+    return payload
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())

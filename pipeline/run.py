@@ -1,0 +1,323 @@
+"""One pass of the pipeline: the stage order, per-item error capture and run counts.
+
+fetch → parse → skip known URLs → fetch and extract pages → normalise → exact de-dup →
+classify → cluster into stories → store (one transaction per source batch).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pipeline import store
+from pipeline.classify import classify_article
+from pipeline.config import Settings
+from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
+from pipeline.errors import InputError
+from pipeline.extract import extract_page
+from pipeline.fetch import Fetcher
+from pipeline.models import Article, Entry, FetchResult, Source
+from pipeline.normalise import canonical_url, is_teaser, make_article
+from pipeline.parse import ParsedSource, gdelt_query_url, parse_source
+
+if TYPE_CHECKING:
+    import httpx
+
+LOGGER = logging.getLogger(__name__)
+IMPORT_BATCH = 1000
+
+
+@dataclass
+class SourceOutcome:
+    """How one source's fetch went."""
+
+    name: str
+    status: str  # ok | not_modified | error
+    new_articles: int = 0
+    duration_ms: int = 0
+    error: str | None = None
+    warning: str | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """What one run did, for the closing summary line."""
+
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return sum(o.status == "error" for o in self.outcomes)
+
+    @property
+    def new_articles(self) -> int:
+        return sum(o.new_articles for o in self.outcomes)
+
+    def line(self) -> str:
+        """Return the one-line summary printed at the end of a run."""
+        ok = len(self.outcomes) - self.failed
+        return (f"sources: {ok} ok, {self.failed} failed; new articles: {self.new_articles}; "
+                f"elapsed: {self.elapsed:.1f}s")
+
+
+def run_once(settings: Settings, db: store.Database, *, source_names: Iterable[str] = (), only_due: bool = False,
+             transport: httpx.BaseTransport | None = None) -> RunSummary:
+    """Fetch the named (else all, or only the due) sources once, store what is new, and return the summary."""
+    started = time.monotonic()
+    names = list(source_names)
+    sources = [settings.source(n) for n in names] if names else list(settings.sources)
+    store.sync_sources(db, settings.sources)
+    if only_due and not names:
+        now = datetime.now(timezone.utc)
+        sources = [s for s in sources if store.is_due(store.source_state(db, s.name), s.every_seconds, now)]
+    summary = RunSummary()
+    with Fetcher(settings.http, transport) as fetcher:
+        for source in sources:
+            summary.outcomes.append(run_source(db, fetcher, source, settings))
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings) -> SourceOutcome:
+    """Fetch, parse, extract, classify, cluster and store one source; never raises for bad input."""
+    started_at = store.now_iso()
+    state = store.source_state(db, source.name)
+    result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
+    batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
+    if result.status == "ok":
+        parsed = parse_fetched(fetcher, source, result)
+        if parsed.error:
+            result.status, result.error = "error", parsed.error
+        else:
+            batch.warning, batch.dropped = parsed.warning, parsed.dropped
+            entries = fresh_entries(db, parsed.entries)
+            articles = build_articles(fetcher, source, entries, settings.http.workers)
+            prepare_batch(db, batch, articles, DedupeSettings(**settings.dedupe))
+    new = store.save_batch(db, batch)
+    outcome = SourceOutcome(source.name, result.status, new, result.duration_ms, result.error, batch.warning,
+                            batch.dropped)
+    LOGGER.info("source=%s status=%s new=%d ms=%d%s", source.name, result.status, new, result.duration_ms,
+                f" error={result.error}" if result.error else "")
+    return outcome
+
+
+def source_url(source: Source) -> str:
+    """Return the URL to fetch for a source (a GDELT source's query becomes API parameters)."""
+    if source.kind != "gdelt":
+        return source.url
+    api = gdelt_query_url(source.options["query"], timespan=str(source.options.get("timespan", "1d")),
+                          max_records=int(source.options.get("max_records", 250)))
+    return f"{source.url.split('?')[0]}?{urlsplit(api).query}"
+
+
+def parse_fetched(fetcher: Fetcher, source: Source, result: FetchResult) -> ParsedSource:
+    """Return the entries of a fetched source body, following a sitemap index one level down."""
+    url = result.final_url or result.url
+    parsed = parse_source(source.kind, result.body, url, result.headers.get("content-type", ""), source.options)
+    if source.kind != "sitemap" or not parsed.child_sitemaps:
+        return parsed
+    problems = []
+    for child_url in parsed.child_sitemaps:
+        child = fetcher.fetch(child_url)
+        if child.status != "ok":
+            problems.append(f"{child_url}: {child.error or child.status}")
+            continue
+        child_parsed = parse_source("sitemap", child.body, child.final_url or child_url, "", source.options)
+        parsed.entries.extend(child_parsed.entries)
+        if child_parsed.error:
+            problems.append(f"{child_url}: {child_parsed.error}")
+    if problems:
+        parsed.warning = f"{len(problems)} child sitemap(s) failed, first: {problems[0]}"
+    return parsed
+
+
+def fresh_entries(db: store.Database, entries: list[Entry]) -> list[Entry]:
+    """Return the entries whose URL is not stored yet, each URL once (known URLs skip the page fetch)."""
+    unique: dict[str, Entry] = {}
+    for entry in entries:
+        unique.setdefault(canonical_url(entry.url), entry)
+    known = store.known_urls(db, unique)
+    return [entry for url, entry in unique.items() if url not in known]
+
+
+def build_articles(fetcher: Fetcher, source: Source, entries: list[Entry], workers: int) -> list[Article]:
+    """Return normalised articles for entries, fetching and extracting pages in a worker pool where needed."""
+    fetched_at = store.now_iso()
+    # Only a local source (an archive, the demo) may lead to local pages: a remote feed must never
+    # make dealwatch read files from this machine.
+    local_source = urlsplit(source.url).scheme not in ("http", "https")
+    page_schemes = ("http", "https", "file") if local_source else ("http", "https")
+
+    def build(entry: Entry) -> Article:
+        page = None
+        wants_page = source.full_text == "always" or (source.full_text == "auto" and is_teaser(entry))
+        if wants_page and urlsplit(entry.url).scheme in page_schemes:
+            result = fetcher.fetch(entry.url, check_robots=True)
+            if result.status == "ok":
+                page = extract_page(result.body, result.final_url or entry.url)
+            else:
+                LOGGER.info("source=%s page not fetched, keeping the feed text: %s: %s",
+                            source.name, entry.url, result.error)
+        return make_article(entry, source.name, fetched_at, page)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(build, entries))
+
+
+def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings) -> None:
+    """Fill `batch` with the distinct new articles (classified, with story refs) and the URLs of known copies."""
+    distinct = merge_exact_copies(articles)
+    by_url, by_hash = store.find_articles(db, (u for a in distinct for u in [a.url, *a.urls]),
+                                          (a.content_hash for a in distinct))
+    for article in distinct:
+        stored = next((by_url[u] for u in [article.url, *article.urls] if u in by_url), None)
+        stored = stored or by_hash.get(article.content_hash)
+        if stored is not None:
+            batch.aliases.update({u: stored for u in [article.url, *article.urls] if u not in by_url})
+            continue
+        article.classification = classify_article(article.title, article.text, article.published_at, article.lang)
+        batch.articles.append(article)
+    batch.story_refs = assign_stories(db, batch.articles, dedupe)
+
+
+def merge_exact_copies(articles: list[Article]) -> list[Article]:
+    """Return articles with copies (same URL or content hash) folded into the first, keeping every URL."""
+    kept: list[Article] = []
+    by_key: dict[str, Article] = {}
+    for article in articles:
+        keys = [*article.urls, article.url] + ([f"#{article.content_hash}"] if article.content_hash else [])
+        first = next((by_key[k] for k in keys if k in by_key), None)
+        if first is None:
+            kept.append(article)
+            first = article
+        else:
+            first.urls = list(dict.fromkeys([*first.urls, article.url, *article.urls]))
+        for key in keys:
+            by_key.setdefault(key, first)
+    return kept
+
+
+def assign_stories(db: store.Database, articles: list[Article], settings: DedupeSettings) -> list[int | str]:
+    """Return a story ref per article: a stored story id, or a batch-local key for a new story."""
+    if not articles:
+        return []
+    dates = [a.published_at or a.fetched_at for a in articles]
+    window = timedelta(days=settings.window_days)
+    start = (store.parse_iso(_as_datetime(min(dates))) - window).strftime("%Y-%m-%d")
+    end = (store.parse_iso(_as_datetime(max(dates))) + window).strftime("%Y-%m-%dT23:59:59Z")
+    clusterer = StoryClusterer(settings)
+    clusterer.preload(_stored_item(row) for row in store.story_window(db, start, end))
+    refs: dict[int, int | str] = {}
+    for index in sorted(range(len(articles)), key=lambda i: dates[i]):
+        item = story_item(f"new:{index}", articles[index])
+        joined = clusterer.assign(item)
+        story = joined or f"new:{index}"
+        refs[index] = int(story) if story.isdigit() else story
+        clusterer.add(StoryItem(item.key, item.title, item.text, item.published_at, item.deal_keys, story))
+    return [refs[i] for i in range(len(articles))]
+
+
+def story_item(key: str, article: Article) -> StoryItem:
+    """Return the clustering view of an article."""
+    deals = article.classification.deals if article.classification else []
+    return StoryItem(key=key, title=article.title, text=article.text[:2000],
+                     published_at=article.published_at or article.fetched_at,
+                     deal_keys=frozenset((d.country, d.partner, d.stage) for d in deals))
+
+
+def _stored_item(row: dict[str, Any]) -> StoryItem:
+    keys = frozenset(tuple(k.split("|")) for k in (row["deal_keys"] or "").split(";") if k.count("|") == 2)
+    return StoryItem(key=str(row["id"]), title=row["title"] or "", text=row["text"] or "",
+                     published_at=row["published_at"], deal_keys=keys,  # type: ignore[arg-type]
+                     story_id=str(row["story_id"]) if row["story_id"] is not None else None)
+
+
+def _as_datetime(value: str) -> str:
+    return value if "T" in value else f"{value}T00:00:00Z"
+
+
+# --- import --------------------------------------------------------------------------------------
+
+@dataclass
+class ImportSummary:
+    """What an import did."""
+
+    lines: int = 0
+    new_articles: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def line(self) -> str:
+        """Return the one-line summary printed at the end of an import."""
+        return (f"imported {self.lines} lines: {self.new_articles} new articles, {self.duplicates} duplicates, "
+                f"{len(self.errors)} bad lines; elapsed: {self.elapsed:.1f}s")
+
+
+def import_jsonl(db: store.Database, path: Path, settings: Settings,
+                 progress: Callable[[int], None] | None = None) -> ImportSummary:
+    """Ingest archived articles in corpus format through normalise → classify → dedupe → store."""
+    started = time.monotonic()
+    summary = ImportSummary()
+    source = f"import:{path.name}"
+    fetched_at = store.now_iso()
+    dedupe = DedupeSettings(**settings.dedupe)
+    for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
+        articles = [make_article(entry, source, fetched_at) for entry in chunk]
+        batch = store.Batch(source=source, started_at=fetched_at)
+        prepare_batch(db, batch, articles, dedupe)
+        new = store.save_batch(db, batch)
+        summary.lines += len(chunk)
+        summary.new_articles += new
+        summary.duplicates += len(chunk) - new
+        if progress:
+            progress(len(chunk))
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def read_corpus(path: Path, errors: list[str]) -> Iterator[Entry]:
+    """Yield an Entry per corpus line; bad lines are reported in `errors` (one line each) and skipped."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+                title = str(record.get("title") or "").strip()
+                if not title and not record.get("text"):
+                    raise ValueError("no title and no text")
+                url = str(record.get("url") or "") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
+            except ValueError as exc:
+                errors.append(f"{path}:{number}: {exc}")
+                continue
+            yield Entry(url=url, title=title, summary=str(record.get("summary") or ""),
+                        content=str(record.get("text") or ""), published=record.get("published") or None,
+                        guid=str(record.get("id") or "") or None, lang=record.get("lang"))
+
+
+def _chunked(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
+    chunk: list[Entry] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
