@@ -1,0 +1,374 @@
+"""Story clustering: group near-duplicate articles (wire copies, rewrites, shortened versions) into stories.
+
+Pure and in-memory: the caller hands in `StoryItem`s (stored ones through `preload`, new ones through
+`assign` then `add`) and gets story ids back; nothing here touches the database or the network.
+
+How a new article finds its story (cost per article bounded by the articles held in its time window,
+never by the size of the database):
+
+1. Blocking. Held articles sit in one-day buckets with an inverted index of their content words
+   (title and the first `lead_chars` of the body) and of their (country, partner) deal keys. Candidates
+   are the held articles published within `window_days` that share a key used by at most `rare_df`
+   articles of that window (or one of the article's `min_block_keys` rarest keys, read `rare_df` deep,
+   so that a story republished by many outlets is still found); the `max_candidates` sharing the most
+   keys are scored. Expired days are evicted as newer articles are added.
+2. Scoring with rapidfuzz: the Indel similarity of the sorted content-word sets of title and lead (their
+   Dice overlap) must reach `text_score`, or `title_text_score` when `fuzz.token_sort_ratio` of the
+   titles reaches `title_score` (a copy that carries only a teaser). Character-level ratios were measured
+   and dropped: two outlets' rewrites of one story score no higher on them than unrelated articles, and
+   blending in the title ratio let template headlines ("X signs MoU with Y") merge different deals.
+3. Vetoes, pair and story: two articles whose deal keys are both known never share a story when their
+   (country, partner) pairs are disjoint or when a pair they share is at different stages.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from itertools import chain, islice
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
+
+LOGGER = logging.getLogger(__name__)
+
+DealKey = tuple[str, str, str]  # (country, partner, stage)
+
+# Function words of the corpus languages (en, fr, es): shared by every article, so they say nothing
+# about which story an article belongs to.
+STOPWORDS = frozenset(
+    """
+    a about above after again against ago all also am amid among an and any are around as at be because been
+    before being below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers him his how however i if in into is it its itself just last may me
+    might more most much must my new no nor not now of off on once one only or other our out over own per said
+    same says she should since so some such than that the their them then there these they this those through
+    to too two under until up upon us very via was we were what when where which while who whom why will with
+    within without would year years yet you your
+    au aux avec ce ces cette dans de des du elle elles en est et il ils la le les leur leurs mais ne nous ou
+    par pas plus pour qu que qui sa se ses son sont sur un une ete etre
+    al como con del el es esta este las los para por se su sus una uno
+    """.split()
+)
+_WORD_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+_COMBINING_RE = re.compile("[\u0300-\u036f]+")  # the accents NFKD splits off Latin letters
+_DEAL_TOKEN_PREFIX = "\x00deal:"
+_SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class DedupeSettings:
+    """Story clustering thresholds; the defaults were measured on the dev corpus and the bench corpus."""
+
+    window_days: float = 3.0  # two articles further apart than this are never one story
+    late_days: float = 3.0  # an article this far behind the newest one still sees all its candidates
+    lead_chars: int = 1000  # body characters compared; rewrites diverge after the opening paragraphs
+    stem_chars: int = 5  # words are cut to this prefix so "signs"/"signed", "Kenya"/"Kenyan" match
+    rare_df: int = 20  # a blocking key used by more articles of the window is common: not read...
+    min_block_keys: int = 8  # ...unless it is among the article's rarest keys (then only rare_df are read)
+    max_candidates: int = 30  # candidates scored per article, those sharing the most rare keys first
+    text_score: float = 36.0  # word overlap (Dice, 0-100) of title + lead from which two articles are one story
+    title_score: float = 85.0  # title ratio (0-100) from which a lower overlap is enough: a teaser-only copy
+    title_text_score: float = 20.0  # the overlap still needed when the titles are that close
+    min_shared_words: int = 5  # fewer shared content words is chance (template headlines)
+
+    def __post_init__(self) -> None:
+        """Refuse settings that would make every article its own story or every pair one story."""
+        for name in ("window_days", "late_days", "text_score", "title_score", "title_text_score"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"dedupe setting {name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("lead_chars", "stem_chars", "rare_df", "max_candidates", "min_shared_words"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"dedupe setting {name} must be >= 1, got {getattr(self, name)!r}")
+        if self.min_block_keys < 0:
+            raise ValueError(f"dedupe setting min_block_keys must be >= 0, got {self.min_block_keys!r}")
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    """One article as the clusterer sees it: its id, text, publication time, deal keys and story (if stored)."""
+
+    key: str  # article id
+    title: str
+    text: str
+    published_at: str | None  # ISO 8601 date or datetime, UTC; None means "now"
+    deal_keys: frozenset[DealKey] = frozenset()  # (country, partner, stage) from the classifier
+    story_id: str | None = None  # set for items already stored in a story
+
+
+@dataclass(frozen=True, eq=False)
+class _Features:
+    """What the scorer and the index need from one item, computed once."""
+
+    key: str
+    story_id: str  # "" until the item is assigned to a story
+    day: float  # days since the epoch, UTC
+    title: str  # normalised content words of the title, in order
+    words: tuple[str, ...]  # sorted distinct stemmed content words of the title and the lead
+    deals: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (country, partner) -> stages
+    source: tuple[str, str] = ("", "")  # (title, text) the features came from, to reuse them in `add`
+
+    def blocking_keys(self) -> tuple[str, ...]:
+        """Return the index keys of this item: its content words and its (country, partner) pairs."""
+        pairs = sorted(f"{_DEAL_TOKEN_PREFIX}{country}|{partner}" for country, partner in self.deals)
+        return self.words + tuple(pairs)
+
+
+@dataclass
+class _Bucket:
+    """The held items published on one UTC day, with their inverted index."""
+
+    items: list[_Features] = field(default_factory=list)
+    postings: dict[str, list[_Features]] = field(default_factory=dict)
+
+
+def _normalise(text: str) -> str:
+    """Return text lower-cased with accents removed, so "Émirats" and "emirats" compare equal."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    return _COMBINING_RE.sub("", unicodedata.normalize("NFKD", folded))
+
+
+def _words(normalised: str) -> list[str]:
+    """Return the content words of normalised text, in order and unstemmed: numbers and non-stopwords."""
+    return [
+        word
+        for word in _WORD_RE.findall(normalised)
+        if (len(word) > 1 if word[0].isdigit() else len(word) > 2 and word not in STOPWORDS)
+    ]
+
+
+def _stem(word: str, stem_chars: int) -> str:
+    """Return word cut to stem_chars, numbers whole."""
+    return word if word[0].isdigit() else word[:stem_chars]
+
+
+def _parse_day(published_at: str | None, now: datetime) -> float:
+    """Return the publication time as days since the epoch (UTC); None or unparseable means now."""
+    moment = now
+    if published_at:
+        try:
+            moment = datetime.fromisoformat(published_at.strip())
+        except ValueError:
+            try:
+                moment = datetime.combine(date.fromisoformat(published_at.strip()[:10]), datetime.min.time())
+            except ValueError:
+                LOGGER.debug("unparseable published_at %r, treated as now", published_at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp() / _SECONDS_PER_DAY
+
+
+def _features(item: StoryItem, settings: DedupeSettings, now: datetime) -> _Features:
+    """Return the comparison features of one item."""
+    title_words = _words(_normalise(item.title))
+    lead_words = _words(_normalise(item.text[: settings.lead_chars]))
+    deals: dict[tuple[str, str], frozenset[str]] = {}
+    for country, partner, stage in item.deal_keys:
+        deals[(country, partner)] = deals.get((country, partner), frozenset()) | {stage}
+    return _Features(
+        key=item.key,
+        story_id=item.story_id or "",
+        day=_parse_day(item.published_at, now),
+        title=" ".join(title_words),
+        words=tuple(sorted({_stem(word, settings.stem_chars) for word in title_words + lead_words})),
+        deals=deals,
+        source=(item.title, item.text),
+    )
+
+
+def _deals_conflict(first: _Features, second: _Features) -> bool:
+    """Return True when both items have deal keys that say they report different deals or stages."""
+    if not first.deals or not second.deals:
+        return False
+    shared = first.deals.keys() & second.deals.keys()
+    if not shared:
+        return True
+    return any(first.deals[pair] != second.deals[pair] for pair in shared)
+
+
+def _score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
+    """Return the word overlap (0-100) of two items that are one story, or None when they are not."""
+    if abs(first.day - second.day) > settings.window_days or _deals_conflict(first, second):
+        return None
+    # On sorted distinct words the Indel (LCS) similarity is the Dice overlap of the two word sets.
+    overlap = 100.0 * Indel.normalized_similarity(first.words, second.words)
+    if overlap * (len(first.words) + len(second.words)) < 200.0 * settings.min_shared_words:
+        return None
+    if overlap >= settings.text_score:
+        return overlap
+    if (
+        overlap >= settings.title_text_score
+        and first.title
+        and second.title
+        and fuzz.token_sort_ratio(first.title, second.title) >= settings.title_score
+    ):
+        return overlap
+    return None
+
+
+def is_same_story(
+    first: StoryItem, second: StoryItem, settings: DedupeSettings = DedupeSettings(), now: datetime | None = None
+) -> bool:
+    """Return True when two articles are close enough to be one story (no blocking: the pair test alone)."""
+    moment = now or datetime.now(timezone.utc)
+    return _score(_features(first, settings, moment), _features(second, settings, moment), settings) is not None
+
+
+class StoryClusterer:
+    """Assigns articles to stories against the articles it holds (preloaded or added), one at a time."""
+
+    def __init__(self, settings: DedupeSettings = DedupeSettings(), now: datetime | None = None) -> None:
+        self.settings = settings
+        self.now = now or datetime.now(timezone.utc)  # stands in for a missing published_at
+        self.assigned = 0  # articles passed to `assign`
+        self.compared = 0  # candidate pairs scored, for the bench
+        self._buckets: dict[int, _Bucket] = {}
+        self._held: dict[str, _Features] = {}
+        self._stories: dict[str, list[_Features]] = {}
+        self._pending: dict[str, _Features] = {}
+        self._newest: float | None = None
+
+    def __len__(self) -> int:
+        """Return the number of articles held (not yet evicted)."""
+        return len(self._held)
+
+    def preload(self, items: Iterable[StoryItem]) -> None:
+        """Hold already-stored articles (story_id set) so new ones can join their stories; evicts nothing."""
+        for item in items:
+            self._hold(self._features_for(item))
+
+    def assign(self, item: StoryItem) -> str | None:
+        """Return the story id of the held story this article joins, or None when it starts a new story."""
+        self.assigned += 1
+        known = self._held.get(item.key)
+        if known is not None:
+            return known.story_id
+        features = self._features_for(item)
+        self._pending = {item.key: features}
+        best: tuple[float, str] | None = None
+        for candidate in self._candidates(features):
+            self.compared += 1
+            score = _score(features, candidate, self.settings)
+            if score is None or (best is not None and score <= best[0]):
+                continue
+            if not self._story_conflicts(features, candidate.story_id):
+                best = (score, candidate.story_id)
+        if best is None:
+            return None
+        LOGGER.debug("article %s joins story %s (word overlap %.0f)", item.key, best[1], best[0])
+        return best[1]
+
+    def add(self, item: StoryItem) -> None:
+        """Hold an article with its story id so later articles can match it, then evict expired ones."""
+        features = self._features_for(item)
+        self._pending.pop(item.key, None)
+        if item.key in self._held:
+            return
+        self._hold(features)
+        if self._newest is None or features.day > self._newest:
+            self._newest = features.day
+            self._evict(self._newest - self.settings.window_days - self.settings.late_days)
+
+    def _features_for(self, item: StoryItem) -> _Features:
+        """Return the item's features, reusing those `assign` just computed for it."""
+        cached = self._pending.get(item.key)
+        if cached is not None and cached.source == (item.title, item.text):
+            return replace(cached, story_id=item.story_id or "")
+        return _features(item, self.settings, self.now)
+
+    def _hold(self, features: _Features) -> None:
+        """Index one item in its day bucket and its story."""
+        if not features.story_id:
+            raise ValueError(f"article {features.key!r} has no story_id: assign one before holding it")
+        if features.key in self._held:
+            return
+        bucket = self._buckets.setdefault(math.floor(features.day), _Bucket())
+        bucket.items.append(features)
+        for token in features.blocking_keys():
+            bucket.postings.setdefault(token, []).append(features)
+        self._held[features.key] = features
+        self._stories.setdefault(features.story_id, []).append(features)
+
+    def _evict(self, horizon: float) -> None:
+        """Drop the day buckets that end before horizon (days since the epoch)."""
+        for day in [day for day in self._buckets if day + 1 <= horizon]:
+            for features in self._buckets.pop(day).items:
+                del self._held[features.key]
+                members = self._stories[features.story_id]
+                members.remove(features)
+                if not members:
+                    del self._stories[features.story_id]
+
+    def _candidates(self, features: _Features) -> list[_Features]:
+        """Return the held items in the window that share the most rare blocking keys with features."""
+        window = self.settings.window_days
+        days = range(math.floor(features.day - window), math.floor(features.day + window) + 1)
+        # Nearest days first, so a key read only in part yields the articles closest in time.
+        nearest = sorted(days, key=lambda day: abs(day + 0.5 - features.day))
+        buckets = [bucket for day in nearest if (bucket := self._buckets.get(day)) is not None]
+        keyed = []
+        for token in features.blocking_keys():
+            postings = [found for bucket in buckets if (found := bucket.postings.get(token))]
+            if postings:
+                keyed.append((sum(len(found) for found in postings), token, postings))
+        keyed.sort(key=lambda entry: entry[:2])
+        shared: Counter[str] = Counter()
+        by_key: dict[str, _Features] = {}
+        for rank, (used_by, _, postings) in enumerate(keyed):
+            # The rarest few keys are always read: a story republished by many outlets makes its own
+            # words common, and its next copy must still find it.
+            if used_by > self.settings.rare_df and rank >= self.settings.min_block_keys:
+                break
+            for other in islice(chain.from_iterable(postings), self.settings.rare_df):
+                if abs(other.day - features.day) <= window:
+                    shared[other.key] += 1
+                    by_key[other.key] = other
+        best = heapq.nlargest(self.settings.max_candidates, shared.items(), key=lambda kv: (kv[1], kv[0]))
+        return [by_key[key] for key, _ in best]
+
+    def _story_conflicts(self, features: _Features, story_id: str) -> bool:
+        """Return True when a held member of the story has deal keys that forbid features from joining it."""
+        return any(_deals_conflict(features, member) for member in self._stories.get(story_id, ()))
+
+
+def assign_all(clusterer: StoryClusterer, items: Iterable[StoryItem]) -> dict[str, str]:
+    """Return key -> story id for items, processed in publication order; a new story takes its first key."""
+    ordered = sorted(items, key=lambda item: _parse_day(item.published_at, clusterer.now))
+    stories: dict[str, str] = {}
+    for item in ordered:
+        story_id = item.story_id or clusterer.assign(item) or item.key
+        clusterer.add(replace(item, story_id=story_id))
+        stories[item.key] = story_id
+    return stories
+
+
+def cluster(items: Iterable[StoryItem], settings: DedupeSettings = DedupeSettings()) -> dict[str, str]:
+    """Return key -> story id for a whole batch (sorted by time; a story's id is its first article's key)."""
+    return assign_all(StoryClusterer(settings), items)
+
+
+def _pairs(sizes: Iterable[int]) -> int:
+    """Return the number of unordered pairs inside clusters of the given sizes."""
+    return sum(size * (size - 1) // 2 for size in sizes)
+
+
+def pairwise_scores(predicted: Mapping[str, str], truth: Mapping[str, str]) -> tuple[float, float, float]:
+    """Return (precision, recall, F1) over same-story pairs of the keys in truth (missing ones are alone)."""
+    keys = list(truth)
+    cells = Counter((predicted.get(key, "\x00" + key), truth[key]) for key in keys)
+    together = _pairs(cells.values())
+    predicted_pairs = _pairs(Counter(predicted.get(key, "\x00" + key) for key in keys).values())
+    true_pairs = _pairs(Counter(truth[key] for key in keys).values())
+    precision = together / predicted_pairs if predicted_pairs else 1.0
+    recall = together / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
