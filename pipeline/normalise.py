@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from itertools import islice
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -14,6 +15,7 @@ from pipeline.models import Article, Entry, ExtractedPage
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ocid"}
 DEFAULT_PORTS = {"http": 80, "https": 443}
 WORD = re.compile(r"\w+", re.UNICODE)
+PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 HASH_TOKENS = 300
 TEASER_WORDS = 150  # a feed entry with less body than this is only a teaser
 
@@ -50,11 +52,10 @@ def canonical_url(url: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Return `text` NFC-normalised, with spaces collapsed inside lines and paragraphs split by one blank line."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    paragraphs = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
-    lines = ("\n".join(" ".join(line.split()) for line in p.split("\n")) for p in paragraphs)
-    return "\n\n".join(p for p in lines if p)
+    """Return `text` NFC-normalised, each paragraph on one line with spaces collapsed, paragraphs split by a blank line."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = (" ".join(block.split()) for block in PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def clean_line(text: str) -> str:
@@ -97,7 +98,7 @@ def language_code(declared: str | None, text: str = "") -> str | None:
 
 def content_hash(title: str, body: str) -> str:
     """Return a hash of an article's body words (its title too when the body is short) for exact-copy matching."""
-    tokens = [w.lower() for w in WORD.findall(body)][:HASH_TOKENS]
+    tokens = [m.group().lower() for m in islice(WORD.finditer(body), HASH_TOKENS)]
     if len(tokens) < 25:
         tokens = [w.lower() for w in WORD.findall(title)] + tokens
     return hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest() if tokens else ""
@@ -133,6 +134,6 @@ def make_article(entry: Entry, source: str, fetched_at: str, page: ExtractedPage
         summary=summary,
         lang=language_code(entry.lang or (page.lang if page else None), text or title),
         published_at=published,
-        content_hash=content_hash(title, clean_text(hash_body)),
+        content_hash=content_hash(title, hash_body),
         urls=list(dict.fromkeys(urls)),
     )
