@@ -7,13 +7,15 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
 from pipeline import __version__
-from pipeline.config import Settings, default_config_path, load_settings
+from pipeline.config import DIGEST_FORMATS, Settings, default_config_path, load_settings
 from pipeline.errors import ConfigError, DealwatchError, InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +44,26 @@ def config_options(func: F) -> F:
     return func
 
 
+def wait_option(func: F) -> F:
+    """Add --wait (wait for another process's database lock instead of exiting 1) to a writing command."""
+    return click.option("--wait", is_flag=True,
+                        help="If another dealwatch process writes the database, wait for it, not exit 1.")(func)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """Formats a log record as one JSON object per line: time, level, logger, message, and any extra fields."""
+
+    STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+                                   "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        payload.update({k: v for k, v in vars(record).items() if k not in self.STANDARD and not k.startswith("_")})
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
 def load(config_path: Path | None, db_path: Path | None, *, need_config: bool = True) -> Settings:
     """Return the settings of the given or default config; without one, --db alone is enough when allowed."""
     path = config_path or default_config_path()
@@ -55,24 +77,32 @@ def load(config_path: Path | None, db_path: Path | None, *, need_config: bool = 
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
               help="How much to log on stderr.")
-def main(log_level: str) -> None:
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]),
+              help="Log lines as text, or as one JSON object per line (for log collectors).")
+def main(log_level: str, log_format: str) -> None:
     """dealwatch: track national AI deals in the news, into SQLite, with a daily digest."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter() if log_format == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=log_level.upper(), handlers=[handler])
 
 
 @main.command()
 @config_options
 @click.option("--source", "source_names", multiple=True, help="Only this source (repeatable); fetched even if not due.")
 @click.option("--due", is_flag=True, help="Only the sources whose interval has passed (for frequent cron runs).")
-def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str, ...], due: bool) -> None:
+@wait_option
+def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str, ...], due: bool,
+        wait: bool) -> None:
     """Run one ingest cycle over the configured sources, then exit (for cron)."""
+    from pipeline.lock import DatabaseLock
     from pipeline.run import run_once
     from pipeline.store import open_db
 
     settings = load(config_path, db_path)
-    db = open_db(settings.db_path)
-    summary = run_once(settings, db, source_names=source_names, only_due=due)
+    with DatabaseLock(settings.db_path, wait=wait):
+        db = open_db(settings.db_path)
+        summary = run_once(settings, db, source_names=source_names, only_due=due)
     for outcome in summary.outcomes:
         if outcome.status == "error":
             click.echo(f"failed: {outcome.name}: {outcome.error}", err=True)
@@ -82,18 +112,21 @@ def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str,
 @main.command(name="import")
 @click.argument("jsonl", type=click.Path(path_type=Path, dir_okay=False))
 @config_options
-def import_(jsonl: Path, config_path: Path | None, db_path: Path | None) -> None:
+@wait_option
+def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: bool) -> None:
     """Ingest archived articles (corpus JSONL) as if fetched: normalise, classify, dedupe, store."""
+    from pipeline.lock import DatabaseLock
     from pipeline.run import import_jsonl
     from pipeline.store import open_db
 
     settings = load(config_path, db_path, need_config=False)
-    db = open_db(settings.db_path)
     if not jsonl.exists():
         raise InputError(f"{jsonl}: file not found")
-    total = sum(1 for _ in jsonl.open("rb"))
-    with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-        summary = import_jsonl(db, jsonl, settings, progress=bar.update)
+    with DatabaseLock(settings.db_path, wait=wait):
+        db = open_db(settings.db_path)
+        total = sum(1 for _ in jsonl.open("rb"))
+        with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+            summary = import_jsonl(db, jsonl, settings, progress=bar.update)
     for error in summary.errors[:20]:
         click.echo(f"skipped: {error}", err=True)
     click.echo(summary.line())
@@ -197,6 +230,72 @@ def reclassify(config_path: Path | None, db_path: Path | None, everything: bool)
         replace_classification(db, row["id"], article)
         count += 1
     click.echo(f"reclassified {count} articles with classifier {CLASSIFIER_VERSION}")
+
+
+@main.command()
+@config_options
+@wait_option
+def serve(config_path: Path | None, db_path: Path | None, wait: bool) -> None:
+    """Run as a service: each source on its own interval, the digest daily; stop with SIGTERM or Ctrl-C."""
+    from pipeline.lock import DatabaseLock
+    from pipeline.scheduler import serve as run_service
+
+    settings = load(config_path, db_path)
+    with DatabaseLock(settings.db_path, wait=wait):
+        run_service(settings)
+
+
+@main.command()
+@config_options
+@click.option("--date", "day", help="The day in the [digest] time zone: YYYY-MM-DD, today (default) or yesterday.")
+@click.option("--format", "formats", help="Comma-separated formats among md, html, json, atom; default: the config's.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Folder to write into (default: the config's [digest] out); '-' prints one format to stdout.")
+@click.option("--by", "basis", type=click.Choice(["seen", "published"]), default="seen", show_default=True,
+              help="Articles first fetched that day (seen), or published that day (for imported archives).")
+def digest(config_path: Path | None, db_path: Path | None, day: str | None, formats: str | None, out: Path | None,
+           basis: str) -> None:
+    """Write one day's digest: new deals, stage changes with evidence, new stories by country, partner counts."""
+    from pipeline.digest import render_formats, write_digest
+    from pipeline.store import open_db
+
+    settings = load(config_path, db_path, need_config=False)
+    chosen = _digest_formats(formats, settings.digest.formats)
+    when = _digest_day(day, settings.digest.timezone)
+    if not settings.db_path.exists():
+        raise InputError(f"{settings.db_path}: no database yet (run `dealwatch run` first)")
+    db = open_db(settings.db_path)
+    feed_key = str(settings.db_path.resolve())
+    if out is not None and str(out) == "-":
+        if len(chosen) != 1:
+            raise click.UsageError("--out - prints a single format: pass --format with exactly one")
+        click.echo(render_formats(db, when, settings.digest, chosen, basis, feed_key)[chosen[0]], nl=False)
+        return
+    for path in write_digest(db, when, settings.digest, out or settings.digest.out, chosen, basis, feed_key):
+        click.echo(str(path))
+
+
+def _digest_formats(option: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not option:
+        return default
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in option.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in DIGEST_FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"{option!r}: choose among {', '.join(DIGEST_FORMATS)}", param_hint="--format")
+    return chosen
+
+
+def _digest_day(option: str | None, tz_name: str) -> date:
+    today = datetime.now(ZoneInfo(tz_name)).date()
+    if option in (None, "today"):
+        return today
+    if option == "yesterday":
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(option)
+    except ValueError:
+        raise click.BadParameter(f"{option!r} is not a date like 2025-09-26, today or yesterday",
+                                 param_hint="--date") from None
 
 
 def _prediction(article_id: Any, result: Any) -> dict[str, Any]:

@@ -368,3 +368,102 @@ def replace_classification(db: Database, article_id: int, article: Article) -> N
                 db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])
             else:
                 db.execute("DELETE FROM deals WHERE id = ?", [deal_id])
+
+
+# --- schedule ------------------------------------------------------------------------------------
+
+def next_run_at(state: dict[str, Any], every_seconds: int, now: datetime) -> datetime:
+    """Return when a source is next due: its back-off end, else its last fetch + interval; never before `now`."""
+    if state.get("next_attempt_at"):
+        due = parse_iso(state["next_attempt_at"])
+    elif state.get("last_fetched_at"):
+        due = parse_iso(state["last_fetched_at"]) + timedelta(seconds=every_seconds)
+    else:
+        due = now
+    return max(now, due)
+
+
+# --- digest --------------------------------------------------------------------------------------
+
+# When something became "new": when dealwatch first saw it (fetch time), or when it was published
+# (for imports and backfills, whose fetch time is the moment of the import).
+_DIGEST_TIMES = {
+    "seen": ("a.fetched_at", "m.seen_at"),
+    "published": ("COALESCE(a.published_at, a.fetched_at)", "COALESCE(m.published_at, a.fetched_at)"),
+}
+
+
+def digest_data(db: Database, start: str, end: str, basis: str = "seen") -> dict[str, Any]:
+    """Return the digest material of [start, end) (ISO UTC): article counts, deals newly mentioned, new stories."""
+    article_time, mention_time = _DIGEST_TIMES[basis]
+    total, relevant = db.execute(
+        f"""SELECT COUNT(*), COALESCE(SUM(a.relevant = 1), 0) FROM articles a
+            WHERE {article_time} >= ? AND {article_time} < ?""",
+        [start, end],
+    ).fetchone()
+    return {"articles": total, "relevant": relevant, "deals": _digest_deals(db, start, end, mention_time),
+            "stories": _digest_stories(db, start, end, article_time)}
+
+
+def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list[dict[str, Any]]:
+    """Return each deal mentioned in [start, end) with its stage before and after, and that period's mentions."""
+    rows = db.execute(
+        f"""SELECT d.id, d.country, d.partner, d.known, m.stage, COALESCE(m.event_date, m.published_at),
+                   {mention_time}, m.evidence, m.event_date, a.id, a.title, a.url, a.source, a.published_at
+            FROM deal_mentions m JOIN deals d ON d.id = m.deal_id JOIN articles a ON a.id = m.article_id
+            WHERE {mention_time} < ? AND m.deal_id IN (
+                SELECT m.deal_id FROM deal_mentions m JOIN articles a ON a.id = m.article_id
+                WHERE {mention_time} >= ? AND {mention_time} < ?)
+            ORDER BY d.country, d.partner, {mention_time}, a.id""",
+        [end, start, end],
+    ).fetchall()
+    deals: dict[int, dict[str, Any]] = {}
+    history: dict[int, list[tuple[str, str, bool]]] = {}
+    for (deal_id, country, partner, known, stage, stage_date, when, evidence, event_date, article_id, title, url,
+         source, published) in rows:
+        deal = deals.setdefault(deal_id, {"country": country, "partner": partner, "known": bool(known),
+                                          "mentions": []})
+        is_new = when >= start
+        history.setdefault(deal_id, []).append((stage, stage_date or "", is_new))
+        if is_new:
+            deal["mentions"].append({"stage": stage, "evidence": evidence or "", "event_date": event_date,
+                                     "article_id": article_id, "title": title or "", "url": url,
+                                     "source": source, "published_at": published})
+    for deal_id, deal in deals.items():
+        before = [(stage, when) for stage, when, is_new in history[deal_id] if not is_new]
+        deal["from_stage"] = stage_from_mentions(before) if before else None
+        deal["to_stage"] = stage_from_mentions([(stage, when) for stage, when, _ in history[deal_id]])
+    return list(deals.values())
+
+
+def _digest_stories(db: Database, start: str, end: str, article_time: str) -> list[dict[str, Any]]:
+    """Return the relevant stories whose first article falls in [start, end), with their articles, URLs and deals."""
+    stories = [dict(zip(("id", "title", "first_time"), row)) for row in db.execute(
+        f"""SELECT s.id, s.title, MIN({article_time}) AS first_time
+            FROM stories s JOIN articles a ON a.story_id = s.id
+            WHERE s.id IN (SELECT a.story_id FROM articles a WHERE {article_time} >= ? AND {article_time} < ?
+                           AND a.relevant = 1)
+            GROUP BY s.id HAVING first_time >= ?
+            ORDER BY first_time, s.id""",
+        [start, end, start],
+    ).fetchall()]
+    for story in stories:
+        story["articles"] = [
+            dict(zip(("id", "title", "url", "source", "published_at", "urls"), row)) for row in db.execute(
+                f"""SELECT a.id, a.title, a.url, a.source, a.published_at,
+                           (SELECT group_concat(u.url, ' ') FROM article_urls u WHERE u.article_id = a.id)
+                    FROM articles a WHERE a.story_id = ? AND {article_time} < ?
+                    ORDER BY COALESCE(a.published_at, a.fetched_at), a.id""",
+                [story["id"], end],
+            ).fetchall()
+        ]
+        story["deals"] = [
+            dict(zip(("country", "partner", "stage"), row)) for row in db.execute(
+                f"""SELECT d.country, d.partner, m.stage FROM deal_mentions m
+                    JOIN deals d ON d.id = m.deal_id JOIN articles a ON a.id = m.article_id
+                    WHERE a.story_id = ? AND {article_time} < ?
+                    GROUP BY d.country, d.partner, m.stage ORDER BY d.country, d.partner""",
+                [story["id"], end],
+            ).fetchall()
+        ]
+    return stories

@@ -1,0 +1,240 @@
+"""`dealwatch serve`: jobs planned from the database, back-off honoured, one writer, clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from pipeline import store
+from pipeline.config import DigestSettings, HttpSettings, Settings
+from pipeline.digest import file_name
+from pipeline.models import Source
+from pipeline.scheduler import DIGEST_JOB, Service, utc_now
+
+REPO = Path(__file__).resolve().parents[1]
+RSS_TYPE = "application/rss+xml"
+
+
+def rss(*slugs: str) -> bytes:
+    """Return an RSS feed with one full-text item per slug."""
+    items = "".join(
+        f"<item><title>Item {slug}</title><link>http://news.example/{slug}</link><guid>{slug}</guid>"
+        f"<pubDate>Fri, 26 Sep 2025 09:00:00 GMT</pubDate>"
+        f"<description>{'Several words of body text for the item. ' * 12}{slug}</description></item>"
+        for slug in slugs)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+
+
+def settings_for(tmp_path: Path, sources: dict[str, int], out: Path | None = None) -> Settings:
+    """Return settings with one feed source per (name, interval), served at http://feeds.example/NAME."""
+    return Settings(
+        path=None, db_path=tmp_path / "serve.db", http=HttpSettings(per_host_delay=0, timeout=5),
+        digest=DigestSettings(at="07:00", timezone="Africa/Casablanca", out=out or tmp_path / "digests"),
+        sources=tuple(Source(name=name, kind="feed", url=f"http://feeds.example/{name}", every_seconds=every,
+                             full_text="never") for name, every in sources.items()),
+    )
+
+
+@pytest.fixture
+def service_for(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Return a factory of planned, paused services (nothing runs by itself), stopped after the test."""
+    made: list[Service] = []
+
+    def make(settings: Settings, handler: Callable[[httpx.Request], httpx.Response] | None = None,
+             now: datetime | None = None) -> Service:
+        transport = httpx.MockTransport(handler or (lambda request: httpx.Response(404)))
+        service = Service(settings, transport=transport, clock=(lambda: now) if now else utc_now)
+        service.start(paused=True)
+        made.append(service)
+        return service
+
+    yield make
+    for service in made:
+        service.stop()
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_each_source_is_planned_from_its_stored_state(tmp_path: Path, service_for: Callable[..., Service]) -> None:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    settings = settings_for(tmp_path, {"never-fetched": 1800, "recent": 1800, "failing": 600})
+    db = store.open_db(settings.db_path)
+    store.sync_sources(db, settings.sources)
+    with db.conn:
+        db.execute("UPDATE sources SET last_fetched_at = ? WHERE name = 'recent'", [iso(now - timedelta(minutes=10))])
+        db.execute("UPDATE sources SET last_fetched_at = ?, next_attempt_at = ? WHERE name = 'failing'",
+                   [iso(now - timedelta(minutes=1)), iso(now + timedelta(hours=2))])
+
+    service = service_for(settings, now=now)
+    jobs = {job.id: job for job in service.scheduler.get_jobs()}
+    assert set(jobs) == {"never-fetched", "recent", "failing", DIGEST_JOB}
+    jitter = timedelta(seconds=120)
+    assert now <= jobs["never-fetched"].next_run_time <= now + jitter
+    assert now + timedelta(minutes=20) <= jobs["recent"].next_run_time <= now + timedelta(minutes=20) + jitter
+    assert now + timedelta(hours=2) <= jobs["failing"].next_run_time <= now + timedelta(hours=2, minutes=1)
+    assert str(jobs["recent"].trigger).startswith("interval[0:30:00")
+    assert str(jobs[DIGEST_JOB].trigger) == "cron[hour='7', minute='0']"
+    for job in jobs.values():
+        # APScheduler's defaults (misfire grace 1 s, no coalescing) would drop or pile up late runs.
+        assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, None)
+
+
+def test_a_missed_digest_is_written_once_at_start_and_not_again(tmp_path: Path,
+                                                               service_for: Callable[..., Service]) -> None:
+    now = datetime(2025, 9, 27, 9, 0, tzinfo=timezone.utc)  # 10:00 in Casablanca, after the 07:00 digest
+    missing = service_for(settings_for(tmp_path, {"a": 60}), now=now)
+    assert missing.scheduler.get_job(DIGEST_JOB).next_run_time == now
+    missing.digest_job()
+    out = tmp_path / "digests"
+    assert (out / file_name(datetime(2025, 9, 26).date(), "md")).exists()
+    written = service_for(settings_for(tmp_path, {"a": 60}, out=out), now=now)
+    next_digest = written.scheduler.get_job(DIGEST_JOB).next_run_time
+    assert next_digest != now and next_digest.strftime("%H:%M %Z") == "07:00 +01"  # the next regular run
+
+
+def test_a_failing_source_waits_out_its_backoff_then_returns_to_its_interval(
+        tmp_path: Path, service_for: Callable[..., Service]) -> None:
+    requests: list[httpx.Request] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if len(requests) <= 2:
+            return httpx.Response(503)
+        return httpx.Response(200, content=rss("one"), headers={"content-type": RSS_TYPE})
+
+    service = service_for(settings_for(tmp_path, {"flaky": 60}), flaky)
+    db = store.open_db(tmp_path / "serve.db")
+    for failures, wait in ((1, 120), (2, 240)):
+        service.fetch_job("flaky")
+        state = store.source_state(db, "flaky")
+        assert state["consecutive_failures"] == failures
+        backoff_end = store.parse_iso(state["next_attempt_at"])
+        assert backoff_end == store.parse_iso(state["last_fetched_at"]) + timedelta(seconds=wait)
+        assert backoff_end <= service.scheduler.get_job("flaky").next_run_time <= backoff_end + timedelta(seconds=6)
+
+    service.fetch_job("flaky")
+    state = store.source_state(db, "flaky")
+    assert (state["consecutive_failures"], state["next_attempt_at"], state["last_status"]) == (0, None, "ok")
+    due = store.parse_iso(state["last_fetched_at"]) + timedelta(seconds=60)
+    assert due <= service.scheduler.get_job("flaky").next_run_time <= due + timedelta(seconds=6)
+    assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+
+
+def test_a_stopping_service_starts_no_new_batch(tmp_path: Path, service_for: Callable[..., Service]) -> None:
+    requests: list[httpx.Request] = []
+
+    def count(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, content=rss("one"), headers={"content-type": RSS_TYPE})
+
+    service = service_for(settings_for(tmp_path, {"feed": 60}), count)
+    service.stop()
+    service.fetch_job("feed")  # a run that was queued before the stop
+    assert requests == []
+
+
+def _fetches(db_path: Path) -> dict[str, list[tuple[str, str]]]:
+    """Return each source's (started_at, status) fetch log, read without writing."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
+        rows = conn.execute("SELECT source, started_at, status FROM fetch_log ORDER BY id").fetchall()
+    conn.close()
+    log: dict[str, list[tuple[str, str]]] = {}
+    for source, started, status in rows:
+        log.setdefault(source, []).append((started, status))
+    return log
+
+
+def _done(log: dict[str, list[tuple[str, str]]]) -> bool:
+    healthy = [status for _, status in log.get("healthy", [])]
+    broken = [status for _, status in log.get("broken", [])]
+    return (len(healthy) >= 4 and "not_modified" in healthy and broken[:3] == ["error", "error", "ok"]
+            and bool(log.get("slow")))
+
+
+def test_serve_fetches_on_schedule_backs_off_refuses_a_second_writer_and_stops_cleanly(tmp_path: Path) -> None:
+    server = HTTPServer(host="127.0.0.1", threaded=True)  # threaded, so the slow source blocks nobody
+    server.start()
+    broken_calls: list[int] = []
+
+    def healthy(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304)
+        return Response(rss("a", "b"), headers={"ETag": '"v1"', "Content-Type": RSS_TYPE})
+
+    def broken(request: Request) -> Response:
+        broken_calls.append(1)
+        if len(broken_calls) <= 2:
+            return Response("down", status=500)
+        return Response(rss("c"), headers={"Content-Type": RSS_TYPE})
+
+    def slow(request: Request) -> Response:
+        time.sleep(3)
+        return Response(rss("d"), headers={"Content-Type": RSS_TYPE})
+
+    for name, handler in (("healthy", healthy), ("broken", broken), ("slow", slow)):
+        server.expect_request(f"/{name}.xml").respond_with_handler(handler)
+    config = tmp_path / "serve.toml"
+    config.write_text(
+        '[database]\npath = "serve.db"\n[http]\ntimeout = 1.5\nper_host_delay = 0\n'
+        '[digest]\nat = "00:00"\ntimezone = "UTC"\nout = "digests"\n'
+        + "".join(f'[[sources]]\nname = "{name}"\nurl = "{server.url_for(f"/{name}.xml")}"\nevery = "1s"\n'
+                  'full_text = "never"\n' for name in ("healthy", "broken", "slow")))
+    command = [sys.executable, "-m", "pipeline", "--log-format", "json"]
+    service = subprocess.Popen([*command, "serve", "--config", str(config)], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (tmp_path / "serve.db").exists():
+            time.sleep(0.1)
+        second = subprocess.run([*command, "run", "--config", str(config)], cwd=tmp_path, capture_output=True,
+                                text=True, timeout=60)
+        while time.monotonic() < deadline and not _done(_fetches(tmp_path / "serve.db")):
+            time.sleep(0.2)
+        service.send_signal(signal.SIGTERM)
+        _, stderr = service.communicate(timeout=20)
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.communicate()
+        server.clear()
+        server.stop()
+
+    assert second.returncode == 1
+    assert f"in use by another dealwatch process (pid {service.pid})" in second.stderr
+    assert service.returncode == 0, stderr[-2000:]
+    log = _fetches(tmp_path / "serve.db")
+    assert _done(log), log
+    broken_times = [store.parse_iso(started) for started, _ in log["broken"]]
+    # every = 1 s: after the first failure wait 2 s, after the second 4 s (whole seconds in the log).
+    assert (broken_times[1] - broken_times[0]).total_seconds() >= 2
+    assert (broken_times[2] - broken_times[1]).total_seconds() >= 4
+    assert log["slow"][0][1] == "error"  # it timed out while the others went on
+
+    with sqlite3.connect(tmp_path / "serve.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # a, b from the healthy feed (once, whatever the 304s), c once the broken one recovered
+        assert conn.execute("SELECT COUNT(*) FROM articles WHERE source != 'slow'").fetchone()[0] == 3
+        failures, next_attempt = conn.execute(
+            "SELECT consecutive_failures, next_attempt_at FROM sources WHERE name = 'broken'").fetchone()
+    conn.close()
+    assert (failures, next_attempt) == (0, None)
+
+    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    fetch_lines = [r["message"] for r in records if r["message"].startswith("source=healthy ")]
+    assert len(fetch_lines) == len(log["healthy"])  # one log line per fetch, none lost at the stop
+    assert all(" status=" in line and " new=" in line and " ms=" in line for line in fetch_lines)
+    assert list((tmp_path / "digests").glob("digest-*.md"))  # the missed digest of the day before, caught up
