@@ -1,0 +1,223 @@
+"""The country gazetteer in context: is this mention of a country a party to a deal, or only context?
+
+A country counts as a party when its state acts: "Chile's government", "the Kenyan government",
+"le ministère ivoirien", "Greece signed", "Rabat opens talks", a named ministry or a leader.
+It is context when it only locates or describes: "French AI company Mistral AI",
+"San Francisco-based", "in New York", "following Saudi Arabia's deal", "unlike China",
+"Abu Dhabi's G42", "northern Norway", "Stargate Argentina".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline.classify.stages import Token
+
+LOGGER = logging.getLogger(__name__)
+
+PARTY_STRONG = 2  # a state body is named: "Chile's government", a ministry, a leader
+PARTY_PLAIN = 1  # the country itself acts: "Greece signed", "with Vietnam"
+
+_BASED = re.compile(r"^(?:-|\s)(?:based|headquartered|born|founded|made)\b", re.IGNORECASE)
+_COMPOUND = re.compile(r"^-\w")
+_POSSESSIVE = re.compile(r"^'s?\s+")
+_LOCATION = re.compile(
+    r"\b(?:in|into|from|across|throughout|outside|inside|within|near|around|via|at|en|au|aux|à|dans|"
+    r"desde|hacia|over|off|beyond|based in|headquartered in|born in)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+|las\s+)?$",
+    re.IGNORECASE)
+_TRAVEL = re.compile(r"\b(?:visit|visits|visited|trip|trips|travel(?:led|ed)?|flew|flocked|came|went|exports?|shipments?|"
+                     r"returned|moved|expand(?:ed|ing)?|relocat\w*)\s+to\s+(?:the\s+)?$", re.IGNORECASE)
+_COMPARE = re.compile(
+    r"\b(?:unlike|like|than|following|similar to|compared (?:with|to)|other than|rivals?|versus|vs\.?|"
+    r"contrairement à|comme|a diferencia de|como)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$", re.IGNORECASE)
+_RANGE = re.compile(r"\bfrom\s+(?:the\s+)?[A-Z][\w' .-]*\s+to\s+(?:the\s+)?$")
+_HYPHENATED = re.compile(r"\w-$")
+# "A similar trial ... by Australia's federal agencies": a comparison, not this article's deal.
+_COMPARISON = re.compile(r"\b(?:similar|comparable|same|semblables?|similaires?|similares?|mism[oa]s?)\b[^.;:]{0,60}$",
+                         re.IGNORECASE)
+_GEOGRAPHIC = re.compile(
+    r"\b(?:northern|southern|eastern|western|central|north|south|east|west|north-eastern|north-western|"
+    r"south-eastern|south-western|rural|coastal|neighbouring|neighboring|mainland)\s+$", re.IGNORECASE)
+_PARTY_BEFORE = re.compile(r"\b(?:with|avec|con|between|entre|by|par|and|et|y)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$",
+                           re.IGNORECASE)
+_OF = re.compile(r"^\s*(?:of|of the|du|de|de la|d'|des|del)\s*$", re.IGNORECASE)
+_ORG_AFTER = re.compile(
+    r"^\s+(?:[\w().'&-]+\s+){0,3}?(?:company|companies|firm|firms|start-?ups?|group|groups|giant|giants|lab|labs|"
+    r"developer|developers|chipmaker|chipmakers|maker|makers|provider|providers|operator|operators|conglomerate|"
+    r"bank|banks|lender|investor|investors|executives?|users|customers|market|markets|businesses|business|"
+    r"suppliers?|hardware|processors|chips|society|language|languages|people|citizens|billionaire|businessman|"
+    r"entrepreneurs?|counterpart|soil|territory|accents?|data|residency|dialects?|rivals?|competitors?|"
+    r"law|laws|rules|regulations?|act|accession|membership|standards|candidates?|"
+    r"entreprise|entreprises|société|groupe|empresa|empresas|compañía)\b",
+    re.IGNORECASE)
+_DATELINE_AFTER = re.compile(r"^\s*(?:[—–-]|,\s*(?:[A-Z][a-z]{2,}\.?\s+\d|\d|[A-Z]{2,}))")
+_VISIT_AFTER = re.compile(r"^'s\s+(?:state\s+|official\s+)?(?:visit|trip|tour)\b", re.IGNORECASE)
+_OPEN_QUOTE = re.compile(r"[\"“«][^\"”»]{0,60}$")
+_CLOSE_QUOTE = re.compile(r"^[^\"“”«»]{0,40}[\"”»]")
+_LEAD_IN = re.compile(r"^[\s\"“«•\-–—(]*$")
+
+
+@dataclass(frozen=True)
+class CountryMention:
+    """A country named in a sentence, with the part it plays there."""
+
+    code: str
+    start: int
+    end: int
+    form: str  # name | demonym | capital | abbreviation | institution | leader | proxy
+    role: str  # party | context | regulator | dateline
+    strength: int = 0  # PARTY_STRONG or PARTY_PLAIN for parties
+
+
+@dataclass(frozen=True)
+class Span:
+    """A matched partner or product that a country mention may sit next to, with the partner's home."""
+
+    start: int
+    end: int
+    home: str = ""
+
+
+def _next_token(tokens: Sequence[Token], position: int, kinds: tuple[str, ...]) -> Token | None:
+    for token in tokens:
+        if token.start >= position and any(token.has(k) for k in kinds):
+            return token
+    return None
+
+
+def _prev_token(tokens: Sequence[Token], position: int, kinds: tuple[str, ...]) -> Token | None:
+    for token in reversed(tokens):
+        if token.end <= position and any(token.has(k) for k in kinds):
+            return token
+    return None
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _state_after(text: str, tokens: Sequence[Token], end: int, window: int) -> str | None:
+    """Return "state" or "regulator" when a state noun follows within `window` words, else None."""
+    token = _next_token(tokens, end, ("state_noun", "state_ref", "regulator"))
+    if token is None:
+        return None
+    between = text[end:token.start]
+    if _words(between) > window or re.search(r"[,;:.]\s", between):
+        return None
+    return "regulator" if token.has("regulator") else "state"
+
+
+def _state_before(text: str, tokens: Sequence[Token], start: int, adjacent_only: bool) -> str | None:
+    token = _prev_token(tokens, start, ("state_noun", "state_ref", "regulator"))
+    if token is None:
+        return None
+    between = text[token.end:start]
+    if adjacent_only:
+        if between.strip():
+            return None
+    elif between.strip() and not _OF.match(between):
+        return None
+    return "regulator" if token.has("regulator") else "state"
+
+
+def _is_context_prefix(prefix: str) -> bool:
+    return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _COMPARE.search(prefix)
+                or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix))
+
+
+def _in_quoted_name(prefix: str, suffix: str) -> bool:
+    opened = _OPEN_QUOTE.search(prefix)
+    closed = _CLOSE_QUOTE.match(suffix)
+    return bool(opened and closed and (opened.group().strip("\"“« ") or closed.group().strip("\"”» ")))
+
+
+def _after_entity(start: int, entities: Sequence[Span], text: str) -> bool:
+    """Return True when the country directly follows a partner or product ("Stargate Argentina")."""
+    for span in entities:
+        if span.end <= start and start - span.end <= 5 and re.fullmatch(r"\s*(?:for\s+)?", text[span.end:start]):
+            return True
+    return False
+
+
+def _possessive_role(text: str, code: str, tokens: Sequence[Token], end: int,
+                     entities: Sequence[Span]) -> tuple[str, int]:
+    """Role of "<country>'s ...": its government is strong, its own company is context."""
+    rest = _POSSESSIVE.match(text[end:end + 4])
+    after = end + (rest.end() if rest else 0)
+    for span in entities:
+        words = _words(text[after:span.start]) if span.start >= after else 99
+        if words == 0 or (words <= 2 and span.home == code):
+            return "context", 0  # "Abu Dhabi's G42", "France's Mistral AI"
+    state = _state_after(text, tokens, after, 3)
+    if state == "regulator":
+        return "regulator", 0
+    if state == "state":
+        return "party", PARTY_STRONG
+    return "party", PARTY_PLAIN
+
+
+def mention_role(text: str, sentence_start: int, start: int, end: int, code: str, form: str,
+                 tokens: Sequence[Token], entities: Sequence[Span]) -> tuple[str, int]:
+    """Return (role, strength) of the country named at text[start:end] in its sentence."""
+    prefix = text[max(sentence_start, start - 60):start]
+    suffix = text[end:end + 80]
+    if form == "institution":
+        inside = any(t.has("regulator") and start <= t.start and t.end <= end for t in tokens)
+        return ("regulator", 0) if inside else ("party", PARTY_STRONG)
+    if form == "leader":
+        return ("context", 0) if _VISIT_AFTER.match(suffix) else ("party", PARTY_STRONG)
+    if (_BASED.match(suffix) or _COMPOUND.match(suffix) or _HYPHENATED.search(prefix)
+            or _in_quoted_name(prefix, suffix)):
+        return "context", 0
+    if _after_entity(start, entities, text):
+        return "context", 0
+    if form == "capital":
+        return _capital_role(text, sentence_start, start, end, code, tokens, entities, prefix, suffix)
+    if form == "demonym":
+        before = _state_before(text, tokens, start, adjacent_only=True)
+        after = _state_after(text, tokens, end, 3)
+        if "regulator" in (before, after):
+            return "regulator", 0
+        if "state" in (before, after):
+            return "party", PARTY_STRONG
+        return "context", 0
+    if _COMPARISON.search(prefix):
+        return "context", 0
+    if _POSSESSIVE.match(suffix):
+        role, strength = _possessive_role(text, code, tokens, end, entities)
+        # "a unit within Israel's Ministry of Defense" is the ministry; "in Kenya's capital" a place
+        return (role, strength) if strength == PARTY_STRONG or not _is_context_prefix(prefix) else ("context", 0)
+    if _is_context_prefix(prefix):
+        return "context", 0
+    before = _state_before(text, tokens, start, adjacent_only=False)
+    after = _state_after(text, tokens, end, 3)
+    if "regulator" in (before, after):
+        return "regulator", 0
+    if "state" in (before, after):
+        return "party", PARTY_STRONG
+    if _ORG_AFTER.match(suffix):
+        return "context", 0
+    return "party", PARTY_PLAIN
+
+
+def _capital_role(text: str, sentence_start: int, start: int, end: int, code: str, tokens: Sequence[Token],
+                  entities: Sequence[Span], prefix: str, suffix: str) -> tuple[str, int]:
+    """A capital stands for its government only as an actor: "Ottawa commits", "talks with Rabat"."""
+    at_start = bool(_LEAD_IN.match(text[sentence_start:start]))
+    if at_start and (text[start:end].isupper() or _DATELINE_AFTER.match(suffix)):
+        return "dateline", 0
+    if _COMPARISON.search(prefix):
+        return "context", 0
+    if _POSSESSIVE.match(suffix):
+        role, strength = _possessive_role(text, code, tokens, end, entities)
+        return (role, strength) if strength == PARTY_STRONG or role != "party" else ("context", 0)
+    if _is_context_prefix(prefix) or _ORG_AFTER.match(suffix):
+        return "context", 0
+    if at_start or _PARTY_BEFORE.search(prefix):
+        return "party", PARTY_PLAIN
+    if re.match(r"^\s+(?:and|et|y)\s+", suffix):
+        return "party", PARTY_PLAIN
+    return "context", 0

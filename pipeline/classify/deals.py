@@ -1,0 +1,332 @@
+"""Which country and partner each stage cue belongs to, and the deals an article reports.
+
+Each valid stage cue (facts.py) is attributed to the state parties and partners of its clause,
+else of the clauses of its sentence that it may borrow from. A sentence that names only one
+side borrows the other side from, in turn: the pair of the sentence before when it refers back
+to it ("That memorandum ...", "the company"); the article's country when it names a state body
+("the ministry said"); or the country of the article's established deals when it lists one more
+partner ("OpenAI received a contract ..."). Per pair the furthest stage wins, stalled overriding;
+a generic "deal signed" gives way to a memorandum of the same pair, because it usually is that
+memorandum.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from pipeline.classify.dates import find_dates
+from pipeline.classify.facts import Article, Facts, build_article, dominant_country, roundup_sections
+from pipeline.classify.partners import PartnerMention, find_unknown_partners, fuzzy_partners
+from pipeline.classify.stages import STAGE_ORDER, Cue
+from pipeline.classify.text import RELATIVE_OPENERS
+from pipeline.classify.vocab import Vocabulary
+from pipeline.models import DealMention
+
+LOGGER = logging.getLogger(__name__)
+
+ANAPHOR_REACH = 3  # sentences back that "the deal" or "the company" may point
+AI_KINDS = frozenset({"ai_lab", "chips"})
+_OTHER_STATES = re.compile(
+    r"\b(?:other|several|many|dozens of|more|various|numerous|autres|plusieurs|otros|varios)\s+"
+    r"(?:[\w-]+\s+)?(?:governments|countries|states|nations|gouvernements|pays|gobiernos|países)\b",
+    re.IGNORECASE)
+_OTHER_ORG = re.compile(r"\b(?:with|between|and|avec|et|con|entre)\s+(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+)*)")
+# "signed agreements with several African banks": the counterpart is named, and it is not a state.
+_PRIVATE_COUNTERPART = re.compile(
+    r"\b(?:with|to|for|avec|con)\s+(?:[\w-]+\s+){0,3}?(?:banks|companies|firms|hospitals|universities|start-?ups|"
+    r"operators|retailers|insurers|manufacturers|customers|businesses|carriers|lenders|automakers|clubs|"
+    r"investors|developers|banques|entreprises|sociétés|bancos|empresas)\b", re.IGNORECASE)
+_ITS_START = re.compile(r"^[\s\"“«]*(?:Its|Their|Sa|Son|Ses|Su|Sus)\b")
+_DEAL_WORDS = re.compile(r"\b(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|"
+                         r"initiative|talks|negotiations|accord|projet|proyecto|contract)\b", re.IGNORECASE)
+_PRONOUN_SUBJECT = re.compile(r"^[\s\"“«]*(?:It|Elle|Il|Ella|The company|The firm|The group|L'entreprise|"
+                              r"La société|Le groupe|La empresa|La compañía)\b")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One piece of evidence: a stage cue attributed to a (country, partner) pair."""
+
+    country: str
+    partner: str
+    stage: str
+    strength: str
+    sentence: int
+    position: int
+    direct: bool  # both parties were named in the sentence itself
+
+
+@dataclass
+class _Context:
+    """What earlier sentences leave for later ones to refer back to."""
+
+    dominant: str | None
+    sections: list[str | None]
+    established: dict[str, set[str]]
+    fallbacks: bool = True
+    last_pairs: list[tuple[str, str]] = field(default_factory=list)
+    last_index: int = -10
+
+
+def _previous_partner(article: Article, position: int) -> str | None:
+    before = [m for m in article.partner_mentions if m.end <= position]
+    return before[-1].name if before else None
+
+
+def _other_org(article: Article, facts: Facts) -> bool:
+    """Return True when the sentence names an organisation outside the registry as a counterpart."""
+    taken = [(m.start, m.end) for m in facts.partners] + [(m.start, m.end) for m in facts.countries]
+    sentence = facts.sentence
+    for match in _OTHER_ORG.finditer(article.text, sentence.start, sentence.end):
+        start, end = match.start("name"), match.end("name")
+        if not any(s < end and start < e for s, e in taken):
+            return True
+    return False
+
+
+def _recent_pairs(facts: Facts, context: _Context) -> list[tuple[str, str]]:
+    if context.last_pairs and facts.index - context.last_index <= ANAPHOR_REACH:
+        return context.last_pairs
+    return []
+
+
+def _country_fallback(article: Article, facts: Facts, context: _Context, partners: list[str],
+                      clause: int) -> list[str]:
+    """Return the state party of a sentence that names none itself, or []."""
+    here = context.sections[facts.index] or context.dominant
+    recent = _recent_pairs(facts, context)
+    if (facts.pair_anaphor or facts.partners_anaphor) and recent:
+        codes = [c for c, p in recent if not partners or p in partners]
+        if codes:
+            return list(dict.fromkeys(codes))
+    if not context.fallbacks:
+        return []
+    sentence_text = article.sentence_text(facts.index)
+    reachable = {clause} | {k for k in range(len(facts.sentence.clause_starts)) if _reachable(facts, clause, k)}
+    state_ref = any(facts.sentence.clause_of(offset) in reachable for offset in facts.state_refs)
+    if here and state_ref and not _OTHER_STATES.search(sentence_text):
+        return [here]
+    if _ITS_START.match(sentence_text) and facts.index > 0:
+        previous = article.facts[facts.index - 1]
+        if len(previous.parties()) == 1 and not previous.partner_names():
+            return previous.parties()
+    # One more partner in an article about a country's deals: "OpenAI received a contract ...".
+    relative = facts.sentence.clause_marks[clause] in RELATIVE_OPENERS if clause < len(facts.sentence.clause_marks) else False
+    pronoun = _PRONOUN_SUBJECT.match(sentence_text)
+    previous_partner = _previous_partner(article, facts.sentence.start)
+    if pronoun and previous_partner and previous_partner not in partners:
+        return []  # "Elle a noué des partenariats avec Helsing": the company's deal, not the state's
+    if (here and len(set(partners)) == 1 and context.established.get(here) and not relative
+            and not _OTHER_STATES.search(sentence_text) and not _PRIVATE_COUNTERPART.search(sentence_text)
+            and not _other_org(article, facts)):
+        return [here]
+    return []
+
+
+def _partner_fallback(article: Article, facts: Facts, context: _Context, countries: list[str],
+                      clause_span: tuple[int, int]) -> list[PartnerMention]:
+    """Return the partner of a sentence that names none itself, or []."""
+    recent = _recent_pairs(facts, context)
+    if facts.partners_anaphor and recent:
+        names = [p for c, p in recent if not countries or c in countries]
+        if names:
+            return [PartnerMention(n, facts.sentence.start, facts.sentence.start) for n in dict.fromkeys(names)]
+    if facts.partner_anaphor is not None:
+        name = _previous_partner(article, facts.partner_anaphor)
+        if name:
+            return [PartnerMention(name, facts.partner_anaphor, facts.partner_anaphor)]
+    if facts.pair_anaphor and recent:
+        names = [p for c, p in recent if not countries or c in countries]
+        if names:
+            return [PartnerMention(n, facts.sentence.start, facts.sentence.start) for n in dict.fromkeys(names)]
+    if countries and context.fallbacks and clause_span[1] > clause_span[0]:
+        taken = [(m.start, m.end) for m in facts.countries]
+        found = fuzzy_partners(article.vocab, article.text, clause_span[0], clause_span[1], taken)
+        if not found:
+            found = find_unknown_partners(article.text, clause_span[0], clause_span[1], taken)
+        for mention in found:
+            article.known.setdefault(mention.name, mention.known)
+        return found
+    return []
+
+
+def _reachable(facts: Facts, clause: int, other: int) -> bool:
+    """Return True when no semicolon separates the two clauses of the sentence."""
+    marks = facts.sentence.clause_marks
+    low, high = min(clause, other), max(clause, other)
+    return all(marks[k] != ";" for k in range(low + 1, high + 1))
+
+
+def _borrowable(facts: Facts, clause: int, other: int, cue_clauses: set[int]) -> bool:
+    """Return True when a cue in `clause` may take its parties from clause `other` of the same sentence.
+
+    A clause with cues of its own keeps its parties; an "as ..." clause is a separate event
+    ("... as Samsung and SK join Stargate"); a semicolon separates two statements.
+    """
+    if other == clause or other in cue_clauses:
+        return False
+    return facts.sentence.clause_marks[other] not in ("as", "intro") and _reachable(facts, clause, other)
+
+
+def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
+                 cue_clauses: set[int]) -> tuple[list[str], list[str], bool] | None:
+    """Return (countries, partners, direct) for one cue, or None when it belongs to no deal."""
+    sentence = facts.sentence
+    clause = sentence.clause_of(cue.start)
+    if sentence.clause_marks[clause] == "intro":
+        return None  # "Following Saudi Arabia's deal with Groq, ...": background
+    clause_countries = facts.parties(clause)
+    clause_partners = facts.partner_names(clause)
+    if clause in facts.gov_gov or (len(clause_countries) >= 2 and not clause_partners):
+        return None  # a pact between two governments
+    if clause in facts.company_pair and not clause_countries:
+        return None  # a deal between two companies
+    others = [k for k in range(len(sentence.clause_starts)) if _borrowable(facts, clause, k, cue_clauses)]
+    partners = clause_partners + [p for k in others for p in facts.partner_names(k) if p not in clause_partners]
+    countries = list(dict.fromkeys(clause_countries or [c for k in others for c in facts.parties(k)]))
+    if not countries and sentence.clause_marks[clause] in RELATIVE_OPENERS:
+        countries = facts.parties()  # "..., under which OpenAI and Anthropic have agreed ..."
+    direct = bool(countries and partners)
+    if not countries:
+        countries = _country_fallback(article, facts, context, partners, clause)
+    if not partners:
+        span = (sentence.clause_starts[clause],
+                sentence.clause_starts[clause + 1] if clause + 1 < len(sentence.clause_starts) else sentence.end)
+        found = _partner_fallback(article, facts, context, countries, span if facts.parties() else (0, 0))
+        partners = list(dict.fromkeys(m.name for m in found))
+        if not countries and partners:
+            countries = _country_fallback(article, facts, context, partners, clause)
+    if not countries or not partners:
+        return None
+    return countries, partners, direct
+
+
+def _co_mentions(facts: Facts) -> list[tuple[str, str]]:
+    """Return the (country, partner) pairs named together in one clause of the sentence."""
+    pairs = []
+    for clause in range(len(facts.sentence.clause_starts)):
+        pairs += [(c, p) for c in facts.parties(clause) for p in facts.partner_names(clause)]
+    return pairs
+
+
+def _attribute(article: Article, established: dict[str, set[str]],
+               fallbacks: bool) -> tuple[list[Record], list[tuple[int, Cue]]]:
+    """Return every (pair, stage) record of the article, and the stalled cues no pair claimed."""
+    context = _Context(dominant_country(article), roundup_sections(article), established, fallbacks)
+    records: list[Record] = []
+    orphans: list[tuple[int, Cue]] = []
+    for facts in article.facts:
+        if not facts.cues and not (facts.countries and facts.partners):
+            continue
+        pairs = _co_mentions(facts)
+        cue_clauses = {facts.sentence.clause_of(c.start) for c in facts.cues}
+        for cue in facts.cues:
+            parties = _cue_parties(article, facts, cue, context, cue_clauses)
+            if parties is None:
+                if cue.stage == "stalled" and not facts.parties() and not facts.partner_names():
+                    orphans.append((facts.index, cue))
+                continue
+            countries, partners, direct = parties
+            for country in countries:
+                for partner in partners:
+                    if partner in article.proxies:
+                        continue
+                    records.append(Record(country, partner, cue.stage, cue.strength, facts.index, cue.start, direct))
+                    pairs.append((country, partner))
+        if pairs:
+            context.last_pairs = list(dict.fromkeys(pairs))
+            context.last_index = facts.index
+    return records, orphans
+
+
+def _orphan_records(article: Article, records: list[Record], orphans: list[tuple[int, Cue]]) -> list[Record]:
+    """Give stalled cues that name no party ("the project has been put on hold") to the article's one deal country."""
+    countries = {r.country for r in records}
+    if len(countries) != 1 or not orphans:
+        return []
+    pairs = dict.fromkeys((r.country, r.partner) for r in records)
+    extra = []
+    for index, cue in orphans:
+        if _DEAL_WORDS.search(article.sentence_text(index)):
+            for country, partner in pairs:
+                extra.append(Record(country, partner, cue.stage, cue.strength, index, cue.start, False))
+    return extra
+
+
+def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> DealMention | None:
+    """Return the deal of one pair at its furthest stage, with evidence and event date, or None."""
+    has_mou = any(r.stage == "mou" for r in records)
+    effective = [r for r in records if not (r.strength == "generic" and has_mou)]
+    others = [r for r in records if r.stage != "stalled"]
+    stalled = [r for r in effective if r.stage == "stalled" and (r.strength == "presupposing" or others)]
+    if stalled:
+        final, chosen = "stalled", stalled
+    else:
+        ranked = [r for r in effective if r.stage != "stalled"]
+        if not ranked:
+            return None
+        final = max(ranked, key=lambda r: STAGE_ORDER[r.stage]).stage
+        chosen = [r for r in ranked if r.stage == final]
+    if not _about_ai(article, pair[1], records):
+        return None
+    chosen.sort(key=lambda r: (not r.direct, r.sentence, r.position))
+    evidence = chosen[0]
+    dated = [r for r in records if r.stage == final or (final == "mou" and r.strength == "generic")]
+    event_date = _event_date(article, evidence, sorted(dated, key=lambda r: (r.sentence, r.position)))
+    return DealMention(country=pair[0], partner=pair[1], stage=final, event_date=event_date,
+                       evidence=article.sentence_text(evidence.sentence), known=article.known.get(pair[1], True))
+
+
+def _sentence_dates(article: Article, facts: Facts) -> list[tuple[int, str]]:
+    if facts.dates is None:
+        sentence = facts.sentence
+        facts.dates = [(sentence.start + offset, value) for offset, value in
+                       find_dates(article.text[sentence.start:sentence.end], article.published)]
+    return facts.dates
+
+
+def _event_date(article: Article, evidence: Record, dated: list[Record]) -> str | None:
+    for record in [evidence] + dated:
+        dates = _sentence_dates(article, article.facts[record.sentence])
+        if dates:
+            return min(dates, key=lambda d: abs(d[0] - record.position))[1]
+    return None
+
+
+def _about_ai(article: Article, partner: str, records: list[Record]) -> bool:
+    """Return True when the deal is about AI: an AI partner, an AI lead, or AI words in its sentences."""
+    entry = article.vocab.partners.get(partner)
+    if entry is None or entry.kind in AI_KINDS:
+        return True
+    if any(f.ai for f in article.facts if f.sentence.paragraph <= 2):
+        return True
+    return any(article.facts[r.sentence].ai for r in records)
+
+
+def find_deals(vocab: Vocabulary, title: str, text: str, published: date | None) -> list[DealMention]:
+    """Return the deals (country, partner, stage, event date, evidence) an article reports."""
+    article = build_article(vocab, title, text, published)
+    if article is None:
+        return []
+    # First the deals whose sentences name both sides; they tell which country the article is about.
+    direct, _ = _attribute(article, {}, fallbacks=False)
+    established: dict[str, set[str]] = defaultdict(set)
+    for record in direct:
+        if record.direct:
+            established[record.country].add(record.partner)
+    records, orphans = _attribute(article, established, fallbacks=True)
+    records += _orphan_records(article, records, orphans)
+    by_pair: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        by_pair[(record.country, record.partner)].append(record)
+    deals = []
+    for pair, pair_records in by_pair.items():
+        deal = _resolve(article, pair, pair_records)
+        if deal is not None:
+            deals.append(deal)
+    deals.sort(key=lambda d: min(r.sentence for r in by_pair[(d.country, d.partner)]))
+    return deals

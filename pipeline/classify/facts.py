@@ -1,0 +1,353 @@
+"""Per-sentence facts of an article: its parties, cues, references back, and the article's country.
+
+`build_article` matches the vocabularies once over the headline and text (two phrase-matcher
+passes), splits sentences, gives each country mention its role (party or context, see
+countries.py), recognises state-owned partners that act for their country, and describes each
+sentence that can matter: its valid stage cues (stages.py), its references to the state ("the
+ministry") and back to earlier parties ("the memorandum", "the company"), and its clauses.
+Sentences with neither a cue nor a party are left undescribed, which keeps ordinary news fast.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from pipeline.classify.countries import PARTY_STRONG, CountryMention, Span, mention_role
+from pipeline.classify.matcher import plain_text
+from pipeline.classify.partners import PartnerMention, is_rival_mention, ownership_end, partner_anaphor_at
+from pipeline.classify.stages import Cue, Token, find_cues
+from pipeline.classify.text import Sentence, add_clauses, split_sentences
+from pipeline.classify.vocab import Entry, Vocabulary
+
+LOGGER = logging.getLogger(__name__)
+
+CUE_KINDS = frozenset({"cue", "noun", "money", "trial_use"})
+DOMINANCE_WEIGHTS = {"party": 1.0, "regulator": 1.0, "dateline": 0.5, "context": 0.25}
+_NOT_A_REF = re.compile(r"\b(?:other|several|many|foreign|some|dozens of|all|various|numerous|few|"
+                        r"autres|plusieurs|otros|varios)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+_STATE_WORDS = re.compile(r"\b(?:government|state|sovereign|public|ministry|gouvernement|état|gobierno|estado)\b",
+                          re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_AND = re.compile(r"^\s*,?\s*(?:and|or|et|ou|y|o|&)\s+(?:the\s+)?$")
+_COMMA = re.compile(r"^\s*,\s*$")
+_LIST_GOES_ON = re.compile(r"^(?:\s*,\s*[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|et|ou|y|o)\s+")
+_APPOSITION = re.compile(r"[\w)],\s*$")
+_REFERRING_PHRASE = re.compile(r"(?:\b(?:the|la|le|l'|el|its)\s+|'s\s+)(?:[\w.()'-]+\s+){0,3}?$", re.IGNORECASE)
+_HEADING_GLUE = re.compile(r"\b(?:and|et|y)\b|[&.,]")
+
+
+@dataclass
+class Facts:
+    """What one sentence says: its parties, cues, references back and dates."""
+
+    index: int
+    sentence: Sentence
+    tokens: list[Token]
+    countries: list[CountryMention] = field(default_factory=list)
+    partners: list[PartnerMention] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
+    dates: list[tuple[int, str]] | None = None  # found when a deal needs them
+    state_refs: list[int] = field(default_factory=list)  # offsets of "the ministry", "officials"...
+    pair_anaphor: bool = False
+    partner_anaphor: int | None = None  # offset of "the company" when it refers back
+    partners_anaphor: bool = False  # "the companies", "both partners"
+    gov_gov: set[int] = field(default_factory=set)
+    company_pair: set[int] = field(default_factory=set)
+    ai: bool = False
+    heading: str | None = None  # a country code for a "Morocco." heading, "" for another heading
+
+    def parties(self, clause: int | None = None) -> list[str]:
+        """Return the state-party country codes of the sentence or of one clause, in order, once each."""
+        codes = [m.code for m in self.countries if m.role == "party"
+                 and (clause is None or self.sentence.clause_of(m.start) == clause)]
+        return list(dict.fromkeys(codes))
+
+    def partner_names(self, clause: int | None = None) -> list[str]:
+        """Return the partners named in the sentence or in one clause, in order, once each."""
+        names = [m.name for m in self.partners if clause is None or self.sentence.clause_of(m.start) == clause]
+        return list(dict.fromkeys(names))
+
+
+@dataclass
+class Article:
+    """An article being classified: its text, matched tokens and per-sentence facts."""
+
+    vocab: Vocabulary
+    text: str
+    published: date | None
+    facts: list[Facts] = field(default_factory=list)
+    proxies: dict[str, str] = field(default_factory=dict)  # state-owned partner -> its country
+    partner_mentions: list[PartnerMention] = field(default_factory=list)
+    known: dict[str, bool] = field(default_factory=dict)
+    ownership: list[tuple[int, int]] = field(default_factory=list)  # "launched this week by Saudi Arabia's PIF"
+
+    def sentence_text(self, index: int) -> str:
+        """Return one sentence with its whitespace collapsed."""
+        sentence = self.facts[index].sentence
+        return _SPACES.sub(" ", self.text[sentence.start:sentence.end]).strip()
+
+
+def _entities(vocab: Vocabulary, tokens: list[Token], text: str) -> list[tuple[int, int, Entry]]:
+    """Return non-overlapping country, partner and product mentions, longest first."""
+    candidates: list[tuple[int, int, Entry]] = []
+    for token in tokens:
+        entry = token.first("partner")
+        if entry is not None:
+            candidates.append((token.start, token.end, entry))
+    for hit in vocab.cs.finditer(text):
+        entries = vocab.cs_entries.get(hit.key, ())
+        entry = next((e for e in entries if e.kind in ("partner", "product")), None) or next(
+            (e for e in entries if e.kind == "country"), None)
+        if entry is not None:
+            if entry.kind == "product" and hit.start > 0 and text[hit.start - 1] == "-":
+                continue  # "Jean-Claude" is not Anthropic's Claude
+            candidates.append((hit.start, hit.end, entry))
+    candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
+    chosen: list[tuple[int, int, Entry]] = []
+    for candidate in candidates:
+        if all(candidate[1] <= c[0] or candidate[0] >= c[1] for c in chosen):
+            chosen.append(candidate)
+    chosen.sort(key=lambda c: c[0])
+    return chosen
+
+
+def _keep_token(token: Token, entities: list[tuple[int, int, Entry]]) -> bool:
+    """Drop grammar and cue words inside a name ("Digital Transformation Agency"), keep state words."""
+    if token.has("partner"):
+        return False
+    for start, end, entry in entities:
+        if start <= token.start and token.end <= end:
+            # "Ministry" inside "Ministry of Digital Transition" still says "a ministry" if the name
+            # turns out to be ambiguous; "Kingdom" inside "United Kingdom" says nothing.
+            state_word = token.has("state_ref") or token.has("state_noun")
+            return token.has("regulator") or (state_word and entry.extra == "institution")
+    return True
+
+
+def build_article(vocab: Vocabulary, title: str, text: str, published: date | None) -> Article | None:
+    """Return the analysed article, or None when it cannot report a deal (no cue, or no party at all)."""
+    title = title.strip()
+    doc = plain_text(f"{title}\n\n{text}" if title else text)
+    entries, kinds = vocab.ci_entries, vocab.ci_kinds
+    tokens = [Token(h.start, h.end, entries.get(h.key, ()), kinds.get(h.key, frozenset()))
+              for h in vocab.ci.finditer(doc)]
+    if not any(t.has("cue") or t.has("noun") or t.has("money") or t.has("trial_use") for t in tokens):
+        return None
+    entities = _entities(vocab, tokens, doc)
+    if not entities:
+        return None
+    article = Article(vocab, doc, published)
+    sentences = split_sentences(doc)
+    starts = [s.start for s in sentences]
+    article.facts = [Facts(i, s, []) for i, s in enumerate(sentences)]
+    for token in tokens:
+        if _keep_token(token, entities):
+            index = bisect.bisect_right(starts, token.start) - 1
+            if index >= 0:
+                article.facts[index].tokens.append(token)
+                if "ai" in token.kinds:
+                    article.facts[index].ai = True
+    _place_entities(article, entities, starts)
+    for facts in article.facts:
+        # Only sentences with a cue or a party can take part in a deal; the rest stay undescribed.
+        if facts.countries or facts.partners or any(t.kinds & CUE_KINDS for t in facts.tokens):
+            add_clauses(doc, facts.sentence)
+            _describe(article, facts)
+    return article
+
+
+def _place_entities(article: Article, entities: list[tuple[int, int, Entry]], starts: list[int]) -> None:
+    """Attach partner and country mentions to their sentences, with roles and state proxies."""
+    spans = _place_partners(article, entities, starts)
+    _place_countries(article, entities, starts, spans)
+    for facts in article.facts:
+        for mention in facts.partners:
+            if mention.name in article.proxies:
+                facts.countries.append(CountryMention(article.proxies[mention.name], mention.start, mention.end,
+                                                      "proxy", "party", PARTY_STRONG))
+        facts.partners = [m for m in facts.partners if m.name not in article.proxies]
+        facts.countries.sort(key=lambda m: m.start)
+    article.partner_mentions = [m for m in article.partner_mentions if m.name not in article.proxies]
+
+
+def _place_partners(article: Article, entities: list[tuple[int, int, Entry]],
+                    starts: list[int]) -> dict[int, list[Span]]:
+    """Attach partner mentions to their sentences; return the partner spans of each sentence."""
+    spans: dict[int, list[Span]] = defaultdict(list)
+    for start, end, entry in entities:
+        index = bisect.bisect_right(starts, start) - 1
+        if index < 0 or entry.kind not in ("partner", "product"):
+            continue
+        facts = article.facts[index]
+        partner = article.vocab.partners.get(entry.value)
+        home = partner.home if partner else ""
+        spans[index].append(Span(start, end, home))
+        if entry.kind == "product":
+            facts.ai = True  # registry products are AI products: Copilot, ChatGPT, Gemini, Azure
+        if home and entry.value not in article.proxies:
+            owner = _state_owner(article, facts, start, end, home, entities)
+            if owner is not None:
+                article.proxies[entry.value] = home
+                article.ownership.append(owner)
+        if not is_rival_mention(article.text, facts.sentence.start, start, end):
+            mention = PartnerMention(entry.value, start, end)
+            facts.partners.append(mention)
+            article.partner_mentions.append(mention)
+    return spans
+
+
+def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], starts: list[int],
+                     spans: dict[int, list[Span]]) -> None:
+    """Attach country mentions to their sentences with their roles, dropping unsupported ambiguous ones."""
+    text = article.text
+    mentions: list[tuple[Facts, CountryMention, bool]] = []
+    previous: CountryMention | None = None
+    for start, end, entry in entities:
+        if entry.kind != "country":
+            continue
+        index = bisect.bisect_right(starts, start) - 1
+        facts = article.facts[index]
+        role, strength = mention_role(text, facts.sentence.start, start, end, entry.value, entry.extra,
+                                      facts.tokens, spans[index])
+        if (previous is not None and previous.start >= facts.sentence.start
+                and previous.role in ("context", "party") and entry.extra != "institution"
+                and _coordinated(text[previous.end:start], text[end:end + 80], previous.form == entry.extra)):
+            role, strength = previous.role, min(strength, previous.strength) if previous.role == "party" else 0
+        mention = CountryMention(entry.value, start, end, entry.extra, role, strength)
+        previous = mention
+        mentions.append((facts, mention, _collapse(text[start:end]) in article.vocab.ambiguous))
+    # An ambiguous form ("Georgia", a ministry name many states share) counts when the article
+    # names the country in another, unambiguous way, or when it plainly acts as a state.
+    evidence: dict[str, set[str]] = defaultdict(set)
+    for _, mention, ambiguous in mentions:
+        evidence[mention.code].add(_collapse(text[mention.start:mention.end]) if ambiguous else "")
+    for facts, mention, ambiguous in mentions:
+        strong_form = mention.strength == PARTY_STRONG and mention.form != "institution"
+        if not ambiguous or "" in evidence[mention.code] or len(evidence[mention.code]) > 1 or strong_form:
+            facts.countries.append(mention)
+
+
+def _coordinated(between: str, after: str, same_form: bool) -> bool:
+    """Return True for "Egypt, Kenya and Morocco": list items share the role of the first.
+
+    A comma alone is a list only when the list goes on ("Kenya, Morocco and ..."); "Unlike China,
+    Singapore's government ..." is not one.
+    """
+    if _AND.match(between):
+        return True
+    return same_form and bool(_COMMA.match(between)) and bool(_LIST_GOES_ON.match(after))
+
+
+def _collapse(surface: str) -> str:
+    return _SPACES.sub(" ", surface.replace("-", " ")).strip()
+
+
+def _state_owner(article: Article, facts: Facts, start: int, end: int, home: str,
+                 entities: list[tuple[int, int, Entry]]) -> tuple[int, int] | None:
+    """Return the span of "set up by <its home state>" when the sentence says so of this partner, else None."""
+    owner = ownership_end(article.text, start, end)
+    if owner is None:
+        return None
+    if owner == end:
+        return (start, end)
+    window_end = min(owner + 60, facts.sentence.end)
+    for e_start, _, entry in entities:
+        if owner <= e_start < window_end and entry.kind == "country" and entry.value == home:
+            return (end, owner)
+    return (end, owner) if _STATE_WORDS.search(article.text[owner:window_end]) else None
+
+
+def _describe(article: Article, facts: Facts) -> None:
+    """Fill in a sentence's cues, references, clause markers and dates."""
+    text, sentence = article.text, facts.sentence
+    cues = find_cues(text, facts.tokens, sentence.start)
+    facts.cues = [c for c in cues if not any(s <= c.start and c.end <= e for s, e in article.ownership)]
+    for token in facts.tokens:
+        if token.has("state_ref") and not _NOT_A_REF.search(text[max(sentence.start, token.start - 30):token.start]):
+            facts.state_refs.append(token.start)
+        if token.has("pair_anaphor") or (token.has("anaphor") and _after_determiner(article, sentence, token)):
+            facts.pair_anaphor = True
+        if token.has("partners_anaphor"):
+            facts.partners_anaphor = True
+        if token.has("gov_gov"):
+            facts.gov_gov.add(sentence.clause_of(token.start))
+        if token.has("company_pair"):
+            facts.company_pair.add(sentence.clause_of(token.start))
+        if token.has("partner_noun") and facts.partner_anaphor is None and _refers_back(article, facts, token):
+            facts.partner_anaphor = token.start
+    facts.heading = _heading(article, facts)
+
+
+def _refers_back(article: Article, facts: Facts, token: Token) -> bool:
+    """Return True for "the company" pointing back, not for an apposition ("Humain, the AI company")."""
+    text, start = article.text, facts.sentence.start
+    if not partner_anaphor_at(text, start, token.start):
+        return False
+    phrase = _REFERRING_PHRASE.search(text[max(start, token.start - 50):token.start])
+    begin = token.start - len(phrase.group()) if phrase else token.start
+    return not _APPOSITION.search(text[max(start, begin - 3):begin])
+
+
+def _after_determiner(article: Article, sentence: Sentence, token: Token) -> bool:
+    before = article.text[max(sentence.start, token.start - 12):token.start].lower()
+    words = before.replace("'", "' ").split()
+    return bool(words) and words[-1] in article.vocab.determiners
+
+
+def _heading(article: Article, facts: Facts) -> str | None:
+    """Return a country code for a heading such as "Morocco." or "Poland and Google.", "" for other headings."""
+    sentence = facts.sentence
+    if sentence.end - sentence.start > 60:
+        return None
+    raw = article.text[sentence.start:sentence.end]
+    if not raw.endswith(".") or len(raw.split()) > 5:
+        return None
+    rest = list(raw)
+    for mention in facts.countries:
+        for offset in range(mention.start - sentence.start, mention.end - sentence.start):
+            rest[offset] = " "
+    for mention in facts.partners:
+        for offset in range(mention.start - sentence.start, mention.end - sentence.start):
+            rest[offset] = " "
+    remainder = _HEADING_GLUE.sub(" ", "".join(rest)).strip()
+    codes = list(dict.fromkeys(m.code for m in facts.countries))
+    if not remainder and len(codes) == 1:
+        return codes[0]
+    if len(raw.split()) <= 3 and not facts.cues:
+        return ""
+    return None
+
+
+def dominant_country(article: Article) -> str | None:
+    """Return the country the article is about, when one clearly dominates its mentions."""
+    scores: Counter[str] = Counter()
+    for facts in article.facts:
+        lead = 2 if facts.sentence.paragraph <= 1 else 1  # the headline and lead name the article's subject
+        for mention in facts.countries:
+            weight = DOMINANCE_WEIGHTS[mention.role] * (2 if mention.strength == PARTY_STRONG else 1)
+            scores[mention.code] += weight * lead
+    ranked = scores.most_common(2)
+    if not ranked or ranked[0][1] < 0.5:
+        return None
+    if len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def roundup_sections(article: Article) -> list[str | None]:
+    """Return, per sentence, the country of the roundup heading above it in its paragraph."""
+    current: str | None = None
+    paragraph = -1
+    result: list[str | None] = []
+    for facts in article.facts:
+        if facts.sentence.paragraph != paragraph:
+            paragraph, current = facts.sentence.paragraph, None
+        if facts.heading is not None:
+            current = facts.heading or None
+        result.append(current)
+    return result

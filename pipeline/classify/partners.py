@@ -1,0 +1,153 @@
+"""The partner registry in context: which organisations act in a sentence.
+
+Registry names and aliases are found by the vocabulary's phrase matchers; this module decides
+what those mentions mean (a rival named for comparison is not a party), recognises a registry
+company that the article shows to be state-owned (it then acts for its country), follows
+"the company" back to the partner named before, and finds near-misses (rapidfuzz) and
+organisations missing from the registry ("the Swiss start-up Foo AI signed ...").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from pipeline.classify.vocab import Vocabulary, normalise_name
+
+LOGGER = logging.getLogger(__name__)
+
+FUZZY_CUTOFF = 90
+_RIVAL_BEFORE = re.compile(
+    r"\b(?:rivals?|competitors?|compete[sd]?\s+with|competing\s+with|unlike|rather\s+than|instead\s+of|"
+    r"concurrents?|rivales?)\s+(?:[\w.'-]+\s+){0,3}$", re.IGNORECASE)
+_MEDIUM_BEFORE = re.compile(
+    r"\b(?:posted|published|posting|wrote|written|statement|post|message|video|account|page|shared|said)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:on|via|sur|en)\s+$", re.IGNORECASE)
+_DESCRIPTOR_AFTER = re.compile(
+    r"^(?:-(?:backed|owned|funded|made|built|based|powered)\b|\s+(?:partner|partners|customer|customers|"
+    r"subsidiary|unit|arm|affiliate|investee|spin-?off|alumni|veteran|veterans|rival|rivals)\b)", re.IGNORECASE)
+# "Humain, the AI company set up by Saudi Arabia's sovereign wealth fund", "Humain is owned by the PIF"
+_OWNED_AFTER = re.compile(
+    r"^\s*,?\s*(?:(?:is|was|which\s+is|est|es)\s+)?(?:(?:the|a|an|une?|la|le|el)\s+)?(?:[\w-]+\s+){0,4}?"
+    r"(?:wholly\s+|majority[- ]|fully\s+)?(?:owned|set\s+up|created|launched|established|founded|controlled|"
+    r"détenue?|créée?|fondée?|propiedad)\s+(?:[\w-]+\s+){0,3}?(?:by|par|por|de)\s+", re.IGNORECASE)
+# "state-owned Humain", "la société publique Foo"
+_OWNED_BEFORE = re.compile(r"\b(?:state|government)[- ]owned\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+_PARTNER_ANAPHOR = re.compile(
+    r"(?:\b(?:the|la|le|l'|el|its)\s+|'s\s+)(?:[\w.()'-]+\s+){0,3}?$", re.IGNORECASE)
+_ORG_NOUNS = (r"start-?ups?|company|firm|developer|lab|laboratory|provider|scale-?up|unicorn|chipmaker|"
+              r"jeune\s+pousse|entreprise|société|empresa|compañía")
+_NAME = r"[A-Z][\w&.'-]*(?:\s+(?:[A-Z][\w&.'-]*|AI|IA|Labs?|de|of|and|&)){0,4}"
+_DESCRIBED_NAME = re.compile(
+    rf"\b(?P<desc>(?:[\w-]+\s+){{0,3}}?)(?P<noun>{_ORG_NOUNS})\s+(?:called\s+|named\s+|baptisée?\s+)?(?P<name>{_NAME})",
+    re.UNICODE)
+_NAME_DESCRIBED = re.compile(
+    rf"(?P<name>{_NAME}),\s+(?:a|an|the|une?|la|le|una?)\s+(?P<desc>(?:[\w-]+\s+){{0,4}}?)(?P<noun>{_ORG_NOUNS})\b",
+    re.UNICODE)
+_SUFFIXED_NAME = re.compile(
+    r"\b(?:with|avec|con|and|et|y)\s+(?P<name>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}\s+"
+    r"(?:AI|IA|Labs|Robotics|Intelligence|Analytics|Technologies|Systems|Computing|Inc|Ltd|GmbH|SAS|S\.A\.))\b")
+_AI_WORDS = re.compile(
+    r"\b(?:AI|IA|A\.I\.|artificial intelligence|intelligence artificielle|inteligencia artificial|machine learning|"
+    r"data|cloud|chips?|computing|robotics|LLM|language models?|GPU|semiconductor|Labs|Intelligence|Analytics)\b")
+_NOT_COMPANY = re.compile(
+    r"^(?:Ministry|Minister|Department|Government|Agency|University|Institute|National|Federal|Royal|State|"
+    r"President|Prime|The|This|That|Its|Their|Le|La|Les|El|Los|Las|Université|Universidad|Ministère|Ministerio|"
+    r"Gobierno|Gouvernement|Office|Council|Commission|Centre|Center|Foundation|Bank)\b")
+_CAPITALISED = re.compile(r"\b[A-Z][\w.&-]{3,}(?:\s+[A-Z][\w.&-]+){0,2}")
+
+
+@dataclass(frozen=True)
+class PartnerMention:
+    """An organisation named in a sentence as a possible deal party."""
+
+    name: str
+    start: int
+    end: int
+    known: bool = True
+
+
+def is_rival_mention(text: str, sentence_start: int, start: int, end: int) -> bool:
+    """Return True when the partner is named only as a rival, a medium or a descriptor.
+
+    "rivals such as OpenAI", "a statement posted on Facebook", "Siam AI, the Nvidia partner",
+    "a Microsoft-backed start-up".
+    """
+    before = text[max(sentence_start, start - 60):start]
+    after = text[end:end + 30]
+    return bool(_RIVAL_BEFORE.search(before) or _MEDIUM_BEFORE.search(before) or _DESCRIPTOR_AFTER.match(after))
+
+
+def ownership_end(text: str, start: int, end: int) -> int | None:
+    """Return where the owner's name begins when text[start:end] is said to be owned or set up by someone.
+
+    "Humain, the AI company set up by Saudi Arabia's ..." returns the offset of "Saudi"; the
+    caller checks that the owner is a state. "state-owned Humain" returns `end`.
+    """
+    if _OWNED_BEFORE.search(text[max(0, start - 40):start]):
+        return end
+    match = _OWNED_AFTER.match(text[end:end + 120])
+    return end + match.end() if match else None
+
+
+def partner_anaphor_at(text: str, sentence_start: int, noun_start: int) -> bool:
+    """Return True when the partner noun at `noun_start` refers back ("the company", "the San Francisco-based firm")."""
+    return bool(_PARTNER_ANAPHOR.search(text[max(sentence_start, noun_start - 50):noun_start]))
+
+
+def _clean_name(name: str) -> str:
+    words = name.strip(" .,'").split()
+    while words and words[-1] in {"de", "of", "and", "&"}:
+        words.pop()
+    return " ".join(words)
+
+
+def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple[int, int]]) -> list[PartnerMention]:
+    """Return AI organisations named in text[start:end] that are not in the registry."""
+    blocked = list(taken)
+    found: list[PartnerMention] = []
+    chunk = text[start:end]
+    for regex in (_DESCRIBED_NAME, _NAME_DESCRIBED, _SUFFIXED_NAME):
+        for match in regex.finditer(chunk):
+            name = _clean_name(match.group("name"))
+            described = match.groupdict().get("desc") or ""
+            if not name or _NOT_COMPANY.match(name) or len(name) < 3:
+                continue
+            if regex is not _SUFFIXED_NAME and not _AI_WORDS.search(described + " " + name):
+                continue
+            name_start = start + match.start("name")
+            name_end = name_start + len(name)
+            if any(s < name_end and name_start < e for s, e in blocked):
+                continue
+            if not any(m.name == name for m in found):
+                found.append(PartnerMention(name, name_start, name_end, known=False))
+    return found
+
+
+def fuzzy_partners(vocab: Vocabulary, text: str, start: int, end: int,
+                   taken: Iterable[tuple[int, int]]) -> list[PartnerMention]:
+    """Return registry partners written with a small typo in text[start:end] ("Antropic", "Mistal AI")."""
+    if not vocab.fuzzy_forms:
+        return []
+    blocked = list(taken)
+    choices = list(vocab.fuzzy_forms)
+    found: list[PartnerMention] = []
+    for match in _CAPITALISED.finditer(text, start, end):
+        if any(s < match.end() and match.start() < e for s, e in blocked):
+            continue
+        words = match.group().split()
+        for size in range(len(words), 0, -1):
+            candidate = normalise_name(" ".join(words[:size]))
+            if len(candidate) < 5:
+                continue
+            best = process.extractOne(candidate, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if best is not None:
+                name = vocab.fuzzy_forms[best[0]]
+                LOGGER.debug("fuzzy partner %r -> %s (%.0f)", match.group(), name, best[1])
+                found.append(PartnerMention(name, match.start(), match.end()))
+                break
+    return found

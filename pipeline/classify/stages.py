@@ -1,0 +1,223 @@
+"""Stage cues in a sentence: the cue lexicon of config/stages.toml, plus negation and modality.
+
+A cue is a phrase that reports a stage ("memorandum of understanding" -> mou), or a generic deal
+noun brought to life by a verb or frame nearby ("signed a seven-year agreement", "under an
+agreement with"). A cue does not count when a negation ("has not signed", "aucun accord n'a été
+signé") or a modal word ("could sign", "ahead of a possible deal", "plans to launch") precedes it
+in the same clause, or when a launch or suspension is only an infinitive ("to roll out").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline.classify.vocab import Entry
+
+LOGGER = logging.getLogger(__name__)
+
+STAGES = ("talks", "mou", "agreement", "launched", "stalled")
+STAGE_ORDER = {"talks": 1, "mou": 2, "agreement": 3, "launched": 4, "stalled": 5}
+NEGATION_WINDOW = 5  # words between a negation and the cue it negates
+MODAL_WINDOW = 2  # words between a modal word and the cue it weakens
+COMPARISON_WINDOW = 3  # "similar arrangements": words between a comparison word and the cue
+VERB_BEFORE_NOUN = 4  # "signed a seven-year agreement"
+NOUN_BEFORE_VERB = 3  # "the agreement was signed"
+TRIAL_WINDOW = 8  # "used Microsoft 365 Copilot during a six-month trial"
+
+_BREAK = re.compile(r"[;:()—–]|,\s|\s-\s|\.\s")
+_MONEY = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:[$€£¥]\s?\d|(?:US|CA|A|R|NZ)\$\s?\d|\d[\d.,]*\s?(?:billion|million|bn|mn|m\b|"
+    r"milliards?|millions?|mil millones|millones|reais|rand|euros?|dollars?|pounds?|dirhams?|riyals?))",
+    re.IGNORECASE)
+_INFINITIVE = re.compile(r"\b(?:to|à|de|va a|van a|vamos a)\s+$", re.IGNORECASE)
+_CONTINUING = re.compile(r"\b(?:continue|continuing|keep|pursue|poursuivre|seguir|resume)\b", re.IGNORECASE)
+_MONTH_AFTER = re.compile(r"^\s+\d")
+# "opened its Tokyo office": the partner's own premises, not a deal being carried out.
+_OWN_PREMISES = re.compile(
+    r"^\s+(?:its|their|his|her|a|an|the|sa|son|ses|su|sus)?\s*(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|hub|"
+    r"lab|laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|oficina|sede)\b", re.IGNORECASE)
+# "le lancement du « New Deal technologique »": the launch of a named plan, not of a deal.
+_LAUNCH_OF_NAMED = re.compile(r"^\s+(?:of|du|de la|de l'|des|de|del)\s*(?:the\s+|la\s+|le\s+)?[«\"“]", re.IGNORECASE)
+# "a wider rollout", "un lancement": a launch spoken of, not one that happened.
+_INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|un|une|una|uno)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+_NOMINAL_LAUNCH = frozenset({"launch", "rollout", "roll out", "deployment", "lancement", "déploiement", "lanzamiento",
+                             "despliegue", "mise en service", "puesta en marcha"})
+# "its mAigov assistant, launched earlier this year,": a participle describing something else.
+_BACKGROUND_AFTER = re.compile(r"^\s+(?:earlier|last|this|in\s+(?:19|20)\d\d|years?|months?|weeks?|\w+\s+(?:years?|months?)\s+ago)\b",
+                               re.IGNORECASE)
+# "its agreement with Google Cloud", "son contrat d'intelligence artificielle avec Oracle"
+_WITH_AFTER = re.compile(r"^(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\b", re.IGNORECASE)
+# "its contract", "son contrat": a contract that exists
+_OWNER_BEFORE = re.compile(r"\b(?:its|their|his|her|son|sa|ses|leur|leurs|su|sus)\s+(?:[\w-]+\s+){0,2}$",
+                           re.IGNORECASE)
+_TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
+_NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One valid stage cue: its stage, its strength, and where it sits."""
+
+    stage: str
+    strength: str  # strong | generic | presupposing
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Token:
+    """A matched phrase of the case-insensitive vocabulary, with what it means."""
+
+    start: int
+    end: int
+    entries: tuple[Entry, ...]
+    kinds: frozenset[str] = frozenset()
+
+    def has(self, kind: str) -> bool:
+        """Return True when the phrase has meaning `kind` ("cue", "neg", "noun", ...)."""
+        return kind in self.kinds
+
+    def first(self, kind: str) -> Entry | None:
+        """Return the first meaning of kind `kind`, or None."""
+        return next((e for e in self.entries if e.kind == kind), None)
+
+
+def _gap(text: str, start: int, end: int) -> tuple[int, bool]:
+    """Return (words between, whether a clause break lies between) for text[start:end]."""
+    between = text[start:end] if end > start else ""
+    return len(between.split()), bool(_BREAK.search(between))
+
+
+def _near_before(text: str, tokens: Sequence[Token], kind: str, position: int, window: int,
+                 floor: int) -> Token | None:
+    for token in reversed(tokens):
+        if token.end > position or not token.has(kind):
+            continue
+        if token.end <= floor:
+            return None
+        words, broken = _gap(text, token.end, position)
+        if broken or words > window:
+            return None
+        return token
+    return None
+
+
+def _inside(tokens: Sequence[Token], kind: str, start: int, end: int) -> bool:
+    return any(t.has(kind) and t.start >= start and t.end <= end for t in tokens)
+
+
+def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
+    """Return True when a negation or modal word governs the cue."""
+    negation = _near_before(text, tokens, "neg", cue.start, NEGATION_WINDOW, floor)
+    if negation is not None and not _NOT_ONLY.match(text[negation.end:cue.start]):
+        return True
+    if _inside(tokens, "neg", cue.start, cue.end):
+        return True
+    modal = _near_before(text, tokens, "modal", cue.start, MODAL_WINDOW, floor)
+    if modal is not None:
+        word = text[modal.start:modal.end]
+        month = word == "May" and _MONTH_AFTER.match(text[modal.end:modal.end + 3])
+        continuing = _CONTINUING.search(text[modal.end:cue.start])
+        if not month and not continuing:
+            return True
+    if _inside(tokens, "modal", cue.start, cue.end):
+        return True
+    if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
+        return True
+    if cue.stage in ("launched", "stalled") and _INFINITIVE.search(text[max(floor, cue.start - 4):cue.start]):
+        return True
+    if cue.stage == "launched":
+        after = text[cue.end:cue.end + 80]
+        if _OWN_PREMISES.match(after) or _LAUNCH_OF_NAMED.match(after):
+            return True
+        before = text[max(floor, cue.start - 30):cue.start]
+        word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
+        if word in _NOMINAL_LAUNCH and _INDEFINITE_BEFORE.search(before):
+            return True
+        if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
+            return True
+    return False
+
+
+def _direct_cues(tokens: Sequence[Token]) -> list[Cue]:
+    cues = []
+    for token in tokens:
+        entry = token.first("cue")
+        if entry is not None:
+            cues.append(Cue(entry.value, entry.extra or "strong", token.start, token.end))
+    return cues
+
+
+def _noun_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
+    """Return cues made of a generic deal noun and a concluding verb or an "under" frame nearby."""
+    cues = []
+    for index, token in enumerate(tokens):
+        noun = token.first("noun")
+        if noun is None:
+            continue
+        strength = "strong" if noun.value == "contract" else "generic"
+        start, end = token.start, token.end
+        found = False
+        for other in reversed(tokens[:index]):
+            if other.has("verb") or other.has("frame"):
+                words, broken = _gap(text, other.end, token.start)
+                if not broken and words <= VERB_BEFORE_NOUN:
+                    start, found = other.start, True
+                break
+        if not found:
+            for other in tokens[index + 1:index + 3]:
+                if other.has("verb"):
+                    between = text[token.end:other.start]
+                    words = len(between.split())
+                    broken = bool(_BREAK.search(between.lstrip(", ")))
+                    if not broken and words <= NOUN_BEFORE_VERB:
+                        end, found = other.end, True
+                    break
+        if not found and noun.value == "contract" and _OWNER_BEFORE.search(text[max(0, token.start - 30):token.start]):
+            found = True
+        if not found and _WITH_AFTER.match(text[token.end:token.end + 50]):
+            # "its agreement with Google Cloud", "contracts with the Israeli government": an existing deal;
+            # but "exploring a collaboration with" is talks, and "to deal with" a verb.
+            talked = _near_before(text, tokens[:index], "cue", token.start, VERB_BEFORE_NOUN, 0)
+            found = not _TO_BEFORE.search(text[max(0, token.start - 4):token.start]) and not (
+                talked is not None and talked.first("cue").value == "talks")
+        if found:
+            cues.append(Cue("agreement", strength, start, end))
+    return cues
+
+
+def _money_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
+    return [Cue("agreement", "strong", t.start, t.end) for t in tokens
+            if t.has("money") and _MONEY.match(text[t.end:t.end + 60])]
+
+
+def _trial_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
+    cues = []
+    for index, token in enumerate(tokens):
+        if not token.has("trial_use"):
+            continue
+        for other in tokens[index + 1:]:
+            words, broken = _gap(text, token.end, other.start)
+            if broken or words > TRIAL_WINDOW:
+                break
+            if other.has("trial_noun"):
+                cues.append(Cue("launched", "strong", token.start, other.end))
+                break
+    return cues
+
+
+def find_cues(text: str, tokens: Sequence[Token], floor: int) -> list[Cue]:
+    """Return the valid stage cues among a sentence's tokens (`floor` = the sentence start)."""
+    candidates = (_direct_cues(tokens) + _noun_cues(text, tokens) + _money_cues(text, tokens)
+                  + _trial_cues(text, tokens))
+    return [c for c in candidates if not _is_weakened(text, tokens, c, floor)]
+
+
+def furthest_stage(stages: Sequence[str]) -> str | None:
+    """Return the furthest stage of `stages` (stalled overrides all), or None when empty."""
+    if not stages:
+        return None
+    return max(stages, key=STAGE_ORDER.__getitem__)

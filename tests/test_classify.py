@@ -1,0 +1,350 @@
+"""The deal classifier: the seed article, stage cues in three languages, traps, and the dev-corpus gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.classify import CLASSIFIER_VERSION, classify_article, classify_html, load_vocabulary
+from pipeline.classify.dates import find_dates, parse_published
+from pipeline.classify.matcher import PhraseMatcher
+from pipeline.classify.text import split_sentences
+from pipeline.models import Classification
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "seeds" / "morocco-openai-mistral.txt"
+SEED_EXPECTED = REPO / "seeds" / "morocco-openai-mistral.expected.json"
+BASELINE = REPO / "tests" / "baseline.json"
+
+
+def deals_of(result: Classification) -> set[tuple[str, str, str]]:
+    """Return the (country, partner, stage) triples of a classification."""
+    return {(d.country, d.partner, d.stage) for d in result.deals}
+
+
+def tag(text: str, title: str = "", published: str = "2025-06-15") -> set[tuple[str, str, str]]:
+    """Classify one text and return its (country, partner, stage) triples."""
+    return deals_of(classify_article(title, text, published))
+
+
+# --- the seed article -------------------------------------------------------------------------
+
+def seed_parts() -> tuple[str, str, dict]:
+    expected = json.loads(SEED_EXPECTED.read_text(encoding="utf-8"))
+    raw = SEED.read_text(encoding="utf-8")
+    _, _, body = raw.partition("\n")
+    return expected["title"], body, expected
+
+
+@pytest.mark.parametrize("with_title", [True, False], ids=["title+body", "raw-file"])
+def test_seed_article_is_tagged_exactly_as_the_taxonomy_says(with_title: bool) -> None:
+    title, body, expected = seed_parts()
+    if not with_title:  # the file as a reader would paste it, headline bullets included
+        title, body = "", SEED.read_text(encoding="utf-8")
+    result = classify_article(title, body, expected["published"], expected["lang"])
+    assert result.relevant is True
+    assert result.version == CLASSIFIER_VERSION
+    assert deals_of(result) == {(d["country"], d["partner"], d["stage"]) for d in expected["deals"]}
+    dates = {(d.country, d.partner): d.event_date for d in result.deals}
+    assert dates[("MA", "Mistral AI")] == "2025-09-12"
+    assert dates[("MA", "OpenAI")] in ("2025-09-25", None)
+    assert not {d.country for d in result.deals} & set(expected["not_parties"])
+    for deal in result.deals:
+        assert deal.known is True
+        assert deal.evidence and deal.evidence in " ".join((title + " " + body).split())
+
+
+def test_seed_evidence_names_the_stage_of_each_pair() -> None:
+    title, body, expected = seed_parts()
+    evidence = {d.partner: d.evidence for d in classify_article(title, body, expected["published"]).deals}
+    assert "discuss" in evidence["OpenAI"].lower()
+    assert "memorandum of understanding" in evidence["Mistral AI"].lower()
+
+
+# --- stage cues, per language (sentences written from taxonomy.md's wording) ---------------------
+
+CUES = [
+    # talks
+    ("en", "talks", "Kenya's ICT ministry held talks with Microsoft on an AI skills programme."),
+    ("en", "talks", "The Moroccan government is exploring a collaboration with OpenAI on AI research."),
+    ("en", "talks", "Chile's science minister met Nvidia executives to discuss a national AI supercomputer."),
+    ("en", "talks", "Indonesia is in negotiations with Microsoft over an AI data centre, the ministry said."),
+    ("fr", "talks", "Le ministère sénégalais du Numérique a engagé des discussions avec Google sur l'intelligence artificielle."),
+    ("fr", "talks", "Le gouvernement ivoirien a reçu une délégation de Huawei pour parler d'intelligence artificielle."),
+    ("es", "talks", "El Gobierno de Colombia mantuvo conversaciones con Amazon Web Services sobre inteligencia artificial."),
+    ("es", "talks", "El ministro de Ciencia de Chile se reunió con OpenAI para hablar de inteligencia artificial."),
+    # mou
+    ("en", "mou", "Rwanda's government signed a memorandum of understanding with Anthropic on AI in schools."),
+    ("en", "mou", "Greece and OpenAI signed a letter of intent on AI tools for secondary schools."),
+    ("en", "mou", "Poland's digital ministry and Google signed a declaration of intent on AI in energy."),
+    ("en", "mou", "The French armed forces ministry concluded a framework agreement with Mistral AI for AI models."),
+    ("fr", "mou", "Le gouvernement du Canada a signé un protocole d'entente avec Cohere sur l'intelligence artificielle."),
+    ("fr", "mou", "Le ministère marocain de la Transition numérique a signé un mémorandum d'entente avec Mistral AI sur l'IA."),
+    ("es", "mou", "El Gobierno de Colombia firmó un memorando de entendimiento con Microsoft sobre inteligencia artificial."),
+    ("es", "mou", "Argentina y OpenAI firmaron una carta de intención para un centro de datos de inteligencia artificial."),
+    # agreement
+    ("en", "agreement", "El Salvador's government signed a seven-year contract with Google Cloud to modernise AI services."),
+    ("en", "agreement", "The United Arab Emirates and OpenAI have agreed to build a 1-gigawatt AI data centre cluster."),
+    ("en", "agreement", "Ottawa committed $240 million to Cohere to build AI compute capacity in Canada."),
+    ("en", "agreement", "The Pentagon awarded contracts to Anthropic to develop AI for national security missions."),
+    ("fr", "agreement", "Le gouvernement sénégalais a signé un contrat avec Orange pour un cloud d'intelligence artificielle."),
+    ("es", "agreement", "El Gobierno de Chile firmó un contrato con Oracle para servicios de inteligencia artificial."),
+    # launched
+    ("en", "launched", "Estonia's AI Leap programme went live with ChatGPT Edu from OpenAI in 20 schools."),
+    ("en", "launched", "The Ministry of Justice has begun rolling out ChatGPT Enterprise to 2,500 staff in Britain."),
+    ("en", "launched", "Denmark inaugurated its national AI supercomputer built with Nvidia in Copenhagen."),
+    ("fr", "launched", "Le ministère tunisien des Technologies a mis en service avec Huawei un centre d'intelligence artificielle."),
+    ("es", "launched", "El Gobierno de México puso en marcha con Google un asistente de inteligencia artificial para trámites."),
+    # stalled
+    ("en", "stalled", "Talks between Malaysia's government and Huawei on a national AI cloud broke down."),
+    ("en", "stalled", "The Dutch government put Microsoft 365 Copilot on hold after an AI privacy review."),
+    ("en", "stalled", "The Philippine government scrapped its AI cloud contract with Oracle."),
+    ("fr", "stalled", "Le gouvernement gabonais a suspendu son contrat d'intelligence artificielle avec Oracle."),
+    ("es", "stalled", "El Gobierno de México canceló el contrato de inteligencia artificial con Oracle."),
+]
+
+
+@pytest.mark.parametrize(("lang", "stage", "sentence"), CUES, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(CUES)])
+def test_stage_cue_gives_its_stage(lang: str, stage: str, sentence: str) -> None:
+    result = classify_article("", sentence, "2025-06-15", lang)
+    assert result.relevant, sentence
+    assert {d.stage for d in result.deals} == {stage}, sentence
+
+
+def test_furthest_stage_wins_for_one_pair() -> None:
+    text = ("Poland's Ministry of Digital Affairs signed a letter of intent with Microsoft in March. "
+            "On 2 June the two sides signed a binding contract for an AI cloud region.")
+    assert tag(text) == {("PL", "Microsoft", "agreement")}
+
+
+def test_stalled_overrides_further_stages() -> None:
+    text = ("Kenya's government and Microsoft agreed in 2024 to build an AI data centre at Olkaria. "
+            "Negotiations between the companies and the Kenyan government have broken down.")
+    assert tag(text) == {("KE", "Microsoft", "stalled")}
+
+
+def test_a_memorandum_called_a_deal_stays_a_memorandum() -> None:
+    text = ("The ministry's push follows a deal signed on Sept. 12 between Morocco's government and Mistral AI. "
+            "That memorandum of understanding covers AI training.")
+    result = classify_article("", text, "2025-09-26")
+    assert deals_of(result) == {("MA", "Mistral AI", "mou")}
+    assert result.deals[0].event_date == "2025-09-12"
+
+
+# --- negation and modality ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence", [
+    "Kenya has not signed any agreement with Google on artificial intelligence, the ministry said.",
+    "No document was signed between Morocco's ministry and OpenAI on artificial intelligence.",
+    "Le Maroc n'a pas signé d'accord avec Anthropic sur l'intelligence artificielle.",
+    "Aucun accord n'a été signé entre le gouvernement sénégalais et Google sur l'IA.",
+    "El Gobierno de Perú no firmó ningún acuerdo con Microsoft sobre inteligencia artificial.",
+])
+def test_negated_cue_reports_no_deal(sentence: str) -> None:
+    assert tag(sentence) == set()
+
+
+@pytest.mark.parametrize(("sentence", "not_stage"), [
+    ("Vietnam's government could sign an agreement with Nvidia on an AI data centre next month.", "agreement"),
+    ("Officials prepared for talks with OpenAI ahead of a possible deal on AI for Vietnam's ministries.", "agreement"),
+    ("Kenya's ministry plans to launch an AI assistant built with Microsoft next year.", "launched"),
+    ("Greece will roll out ChatGPT Edu from OpenAI in all schools next year.", "launched"),
+    ("Le gouvernement tunisien pourrait signer un accord avec Huawei sur l'intelligence artificielle.", "agreement"),
+    ("El Gobierno de Perú podría firmar un acuerdo con Microsoft sobre inteligencia artificial.", "agreement"),
+])
+def test_possible_or_future_stage_is_not_reported(sentence: str, not_stage: str) -> None:
+    assert not_stage not in {stage for _, _, stage in tag(sentence)}
+
+
+# --- party, not context ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the partner's home country describes the partner
+    ("Rwanda's ministry signed a memorandum of understanding with French AI company Mistral AI on AI skills.",
+     {("RW", "Mistral AI", "mou")}),
+    ("Chile's government signed a memorandum with the San Francisco-based firm OpenAI on AI research.",
+     {("CL", "OpenAI", "mou")}),
+    ("Kenya signed a memorandum of understanding with Abu Dhabi's G42 on an AI data centre.",
+     {("KE", "G42", "mou")}),
+    # a place where something happened
+    ("Chile's science minister met OpenAI executives in San Francisco to discuss AI models.", {("CL", "OpenAI", "talks")}),
+    ("Morocco's minister held talks with OpenAI in New York on the sidelines of the UN General Assembly on AI.",
+     {("MA", "OpenAI", "talks")}),
+    # background and comparison
+    ("Following Saudi Arabia's deal with Groq, Qatar's government signed an agreement with Scale AI on AI tools.",
+     {("QA", "Scale AI", "agreement")}),
+    ("Unlike China, Singapore's government has partnered with Anthropic to give civil servants AI tools.",
+     {("SG", "Anthropic", "agreement")}),
+    ("Greece signed a memorandum with OpenAI on AI. The signing follows similar arrangements OpenAI has made "
+     "with Estonia and the United Kingdom.", {("GR", "OpenAI", "mou")}),
+])
+def test_context_countries_are_not_parties(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # government to government
+    "Japan and the United Kingdom signed a memorandum of cooperation on AI safety research.",
+    "France and the United Arab Emirates signed a framework agreement for an AI campus, a pact between two governments.",
+    # company to company
+    "Spanish bank BBVA signed a strategic agreement with OpenAI to give ChatGPT Enterprise to its staff.",
+    "Samsung Electronics and OpenAI signed a letter of intent on memory chips for AI data centres.",
+    "G42 and Microsoft signed a deal to expand AI services in Central Asia, the two companies said.",
+    # funding rounds, product launches, strategies without a partner
+    "Mistral AI raised €1.7 billion in a funding round led by ASML to expand its AI computing capacity.",
+    "Mistral AI launched Le Chat Enterprise in France on Tuesday, an AI assistant for companies.",
+    "Ghana's government launched its national AI strategy and said it would seek partners.",
+    # regulators act, they do not deal
+    "Italy's data protection authority ordered DeepSeek to stop processing Italians' data in its AI chatbot.",
+    "Brazil's data regulator suspended Meta's use of personal data to train its AI models.",
+])
+def test_not_a_deal(text: str) -> None:
+    assert tag(text) == set()
+
+
+def test_state_owned_company_acts_for_its_country() -> None:
+    text = ("Humain, the AI company owned by Saudi Arabia's Public Investment Fund, signed an agreement with AMD "
+            "to build AI data centres.")
+    assert tag(text) == {("SA", "AMD", "agreement")}
+
+
+def test_ministry_without_country_name_takes_the_articles_country() -> None:
+    text = ("Egypt's digital strategy puts AI first.\n\n"
+            "The ministry signed a memorandum of understanding with Microsoft on Tuesday to train civil servants in AI.")
+    assert tag(text, title="Egypt and Microsoft sign AI memorandum") == {("EG", "Microsoft", "mou")}
+
+
+def test_the_company_refers_back_to_the_partner_named_before() -> None:
+    text = ("Brazil's Ministry of Science met executives from Oracle on Tuesday to discuss AI. "
+            "The company proposed a sovereign cloud region. The talks will continue in May.")
+    assert tag(text) == {("BR", "Oracle", "talks")}
+
+
+def test_roundup_headings_set_the_country_of_their_paragraph() -> None:
+    text = ("Here is our round-up.\n\n"
+            "Vietnam. The Ministry of Science and Technology signed a memorandum of understanding with Nvidia on AI.\n\n"
+            "Thailand. Siam AI and the government have agreed to build a sovereign AI cloud.")
+    assert tag(text, published="2024-12-10") == {("VN", "Nvidia", "mou"), ("TH", "Siam AI", "agreement")}
+
+
+def test_several_partners_in_one_sentence_each_get_the_deal() -> None:
+    text = "The Pentagon awarded contracts worth up to $200 million each to Anthropic, Google and xAI for AI."
+    assert tag(text) == {("US", "Anthropic", "agreement"), ("US", "Google", "agreement"), ("US", "xAI", "agreement")}
+
+
+# --- partners -------------------------------------------------------------------------------------
+
+def test_party_missing_from_the_registry_is_reported_as_unknown() -> None:
+    result = classify_article("", "The Swiss start-up Foo AI signed a memorandum of understanding with Rwanda's "
+                              "Ministry of ICT and Innovation to build speech models.", "2025-06-01")
+    assert [(d.country, d.partner, d.stage, d.known) for d in result.deals] == [("RW", "Foo AI", "mou", False)]
+
+
+def test_partner_aliases_products_and_typos_resolve_to_the_canonical_name() -> None:
+    assert tag("Chile's government signed an AI memorandum with AWS.") == {("CL", "Amazon Web Services", "mou")}
+    assert tag("Estonia's schools went live with ChatGPT Edu, the education ministry said.") == {
+        ("EE", "OpenAI", "launched")}
+    assert tag("Rwanda's ICT ministry signed a memorandum of understanding with Antropic on AI in schools.") == {
+        ("RW", "Anthropic", "mou")}
+
+
+# --- event dates ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sentence", "published", "expected"), [
+    ("signed on Sept. 12 in Rabat", "2025-09-26", ["2025-09-12"]),
+    ("a signé le 12 septembre", "2025-09-26", ["2025-09-12"]),
+    ("firmó el 5 de marzo de 2024", "2025-09-26", ["2024-03-05"]),
+    ("said on Thursday", "2025-09-26", ["2025-09-25"]),
+    ("on Thursday, Sept. 25, the ministry said", "2025-09-26", ["2025-09-25"]),
+    ("signed on 28 December", "2026-01-05", ["2025-12-28"]),
+    ("signed in May, with money due in 2026", "2025-09-26", []),
+])
+def test_dates_resolve_against_publication(sentence: str, published: str, expected: list[str]) -> None:
+    assert [value for _, value in find_dates(sentence, parse_published(published))] == expected
+
+
+def test_event_date_comes_from_the_sentence_that_reports_the_stage() -> None:
+    result = classify_article("", "Greece signed a memorandum of understanding with OpenAI on Friday, 5 September, "
+                              "on AI in schools.", "2025-09-06T08:30:00Z")
+    assert [(d.country, d.event_date) for d in result.deals] == [("GR", "2025-09-05")]
+
+
+# --- plumbing -------------------------------------------------------------------------------------
+
+def test_empty_and_unrelated_text_is_not_relevant() -> None:
+    assert classify_article("", "").relevant is False
+    weather = classify_article("Rain in Nairobi", "Heavy rain is expected in Nairobi and Mombasa on Tuesday.")
+    assert weather == Classification(relevant=False, deals=[], version=CLASSIFIER_VERSION)
+
+
+def test_sentences_keep_abbreviations_and_bullets() -> None:
+    text = "• Morocco, OpenAI discuss AI\nThe U.S. company met Dr. Smith on Sept. 12. It was brief."
+    sentences = [text[s.start:s.end] for s in split_sentences(text)]
+    assert sentences == ["• Morocco, OpenAI discuss AI", "The U.S. company met Dr. Smith on Sept. 12.", "It was brief."]
+
+
+def test_phrase_matcher_prefers_the_longest_phrase_and_bridges_hyphens() -> None:
+    matcher = PhraseMatcher(["talks", "talks broke down", "non-binding"], ignore_case=True)
+    found = [hit.key for hit in matcher.finditer("The TALKS broke  down; a non binding text; more talks.")]
+    assert found == ["talks broke down", "non binding", "talks"]
+
+
+def test_vocabulary_can_come_from_another_directory(tmp_path: Path) -> None:
+    (tmp_path / "partners.toml").write_text('[[partner]]\nname = "Quokka Labs"\naliases = ["Quokka"]\n'
+                                            'home = "AU"\nkind = "ai_lab"\n', encoding="utf-8")
+    (tmp_path / "stages.toml").write_bytes((REPO / "config" / "stages.toml").read_bytes())
+    vocab = load_vocabulary(tmp_path)
+    assert "Quokka Labs" in vocab.partners and "OpenAI" not in vocab.partners
+    result = classify_article("", "Kenya's government signed a memorandum with Quokka on AI.", config_dir=tmp_path)
+    assert deals_of(result) == {("KE", "Quokka Labs", "mou")}
+
+
+def test_html_page_is_classified_from_its_main_text() -> None:
+    title, body, expected = seed_parts()
+    paragraphs = "".join(f"<p>{line}</p>" for line in body.splitlines() if line.strip())
+    html = (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paragraphs}"
+            "</article></body></html>")
+    result = classify_html(html, expected["published"])
+    assert ("MA", "Mistral AI", "mou") in deals_of(result)
+
+
+# --- the dev-corpus gate --------------------------------------------------------------------------
+
+def test_dev_corpus_scores_stay_above_the_pinned_floors(shared_dir: Path) -> None:
+    from pipeline.evaluate import evaluate_file
+
+    corpus = shared_dir / "corpus" / "dev.jsonl"
+    if not corpus.is_file():
+        pytest.skip("no dev corpus in ../shared")
+    report = evaluate_file(corpus)
+    scores = {
+        "relevance_f1": report.overall.relevance.f1,
+        "pair_f1": report.overall.pairs.f1,
+        "deal_f1": report.overall.deals.f1,
+    }
+    by_lang = {lang: s.deals.f1 for lang, s in report.by_lang.items()}
+    gap = by_lang.get("en", 1.0) - min(by_lang.get(lang, 1.0) for lang in ("fr", "es"))
+    baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
+    if os.environ.get("DEALWATCH_UPDATE_BASELINE") == "1":  # the explicit flag that may lower a floor
+        baseline["floors"] = {k: round(v - 0.005, 3) for k, v in scores.items()}
+        BASELINE.write_text(json.dumps(baseline, indent=2) + "\n", encoding="utf-8")
+        pytest.skip("baseline.json rewritten from the current scores")
+    for name, value in scores.items():
+        assert value >= baseline["targets"][name], f"{name} {value:.3f} below the target"
+        assert value >= baseline["floors"][name], f"{name} {value:.3f} regressed below its floor\n{report.format()}"
+    assert gap <= baseline["targets"]["max_fr_gap"], f"French/Spanish deal F1 {gap:.3f} below English"
+
+
+@pytest.mark.realdata
+def test_real_news_items_are_almost_never_tagged(shared_dir: Path) -> None:
+    from pipeline.evaluate import relevant_rate
+
+    path = shared_dir / "eval" / "real" / "news-entries.jsonl"
+    if not path.is_file():
+        pytest.skip("no real news items in ../shared/eval/real")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    flagged, total, ids = relevant_rate(records)
+    assert flagged <= 0.01 * total, f"{flagged}/{total} news items tagged relevant: {ids[:10]}"
