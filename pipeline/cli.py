@@ -214,21 +214,17 @@ def eval_(jsonl: Path, as_json: bool) -> None:
 @main.command()
 @config_options
 @click.option("--all", "everything", is_flag=True, help="Re-tag every article, not only those of older versions.")
-def reclassify(config_path: Path | None, db_path: Path | None, everything: bool) -> None:
+@wait_option
+def reclassify(config_path: Path | None, db_path: Path | None, everything: bool, wait: bool) -> None:
     """Re-tag stored articles with the current classifier (after rules or vocabularies change)."""
-    from pipeline.classify import CLASSIFIER_VERSION, classify_article
-    from pipeline.models import Article
-    from pipeline.store import articles_to_classify, open_db, replace_classification
+    from pipeline.classify import CLASSIFIER_VERSION
+    from pipeline.lock import DatabaseLock
+    from pipeline.run import reclassify_stored
+    from pipeline.store import open_db
 
     settings = load(config_path, db_path, need_config=False)
-    db = open_db(settings.db_path)
-    count = 0
-    for row in list(articles_to_classify(db, CLASSIFIER_VERSION, everything)):
-        article = Article(url="", title=row["title"] or "", text=row["text"] or "", source="", fetched_at="",
-                          published_at=row["published_at"], lang=row["lang"])
-        article.classification = classify_article(article.title, article.text, article.published_at, article.lang)
-        replace_classification(db, row["id"], article)
-        count += 1
+    with DatabaseLock(settings.db_path, wait=wait):
+        count = reclassify_stored(open_db(settings.db_path), everything)
     click.echo(f"reclassified {count} articles with classifier {CLASSIFIER_VERSION}")
 
 

@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline import USER_AGENT
+from pipeline.dedupe import DedupeSettings
 from pipeline.errors import ConfigError
 from pipeline.models import Source
+from pipeline.parse import gdelt_query_url
 
 SOURCE_KINDS = ("feed", "html", "sitemap", "gdelt")
 FULL_TEXT_MODES = ("auto", "always", "never")
@@ -55,7 +57,7 @@ class Settings:
     db_path: Path
     http: HttpSettings = field(default_factory=HttpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
-    dedupe: dict[str, Any] = field(default_factory=dict)
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     sources: tuple[Source, ...] = ()
 
     def source(self, name: str) -> Source:
@@ -104,7 +106,7 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
         db_path=db_path,
         http=_load_http(reader, reader.table(raw, "http")),
         digest=_load_digest(reader, base, reader.table(raw, "digest")),
-        dedupe=dict(reader.table(raw, "dedupe")),
+        dedupe=_load_dedupe(reader, reader.table(raw, "dedupe")),
         sources=sources,
     )
 
@@ -168,6 +170,12 @@ def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Sou
     if kind == "gdelt":
         if not isinstance(options.get("query"), str) or not options["query"].strip():
             raise reader.fail(where, "query", "a gdelt source needs a query string")
+        try:
+            gdelt_query_url(options["query"], timespan=str(options.get("timespan", "1d")),
+                            max_records=int(options.get("max_records", 250)))
+        except (TypeError, ValueError) as exc:
+            raise reader.fail(where, "timespan" if "timespan" in str(exc) else "max_records"
+                              if "max_records" in str(exc) else "query", str(exc)) from None
         url = url or "https://api.gdeltproject.org/api/v2/doc/doc"
     if kind == "html" and not isinstance(options.get("link_selector"), str):
         raise reader.fail(where, "link_selector", "an html source needs a CSS selector for its article links")
@@ -202,6 +210,17 @@ def _load_http(reader: _TableReader, table: dict[str, Any]) -> HttpSettings:
             raise reader.fail("[http]", key, "must not be negative")
         values[key] = value
     return HttpSettings(**values)
+
+
+def _load_dedupe(reader: _TableReader, table: dict[str, Any]) -> DedupeSettings:
+    known = set(DedupeSettings.__dataclass_fields__)
+    for key in table:
+        if key not in known:
+            raise reader.fail("[dedupe]", key, f"unknown key (known: {', '.join(sorted(known))})")
+    try:
+        return DedupeSettings(**table)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{reader.path}: [dedupe]: {exc}") from None
 
 
 def _load_digest(reader: _TableReader, base: Path, table: dict[str, Any]) -> DigestSettings:

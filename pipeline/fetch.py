@@ -22,6 +22,7 @@ from pipeline.http import build_client
 from pipeline.models import FetchResult
 
 LOGGER = logging.getLogger(__name__)
+ROBOTS_TTL = 24 * 3600  # seconds a host's robots.txt is trusted before it is fetched again
 
 
 class HostPacer:
@@ -52,7 +53,7 @@ class Fetcher:
         self.settings = settings
         self.client = build_client(settings, transport)
         self.pacer = HostPacer(settings.per_host_delay)
-        self._robots: dict[str, Protego | bool] = {}
+        self._robots: dict[str, tuple[float, Protego | bool]] = {}
         self._robots_lock = threading.Lock()
 
     def __enter__(self) -> Fetcher:
@@ -80,15 +81,15 @@ class Fetcher:
         return result
 
     def robots_allow(self, url: str) -> bool:
-        """Return whether the host's robots.txt lets our User-Agent fetch `url` (cached per host)."""
+        """Return whether the host's robots.txt lets our User-Agent fetch `url` (cached per host for a day)."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._robots_lock:
-            rules = self._robots.get(origin)
-        if rules is None:
+            loaded_at, rules = self._robots.get(origin, (0.0, True))
+        if not loaded_at or time.monotonic() - loaded_at > ROBOTS_TTL:
             rules = self._load_robots(origin)
             with self._robots_lock:
-                self._robots[origin] = rules
+                self._robots[origin] = (time.monotonic(), rules)
         if isinstance(rules, bool):
             return rules
         return bool(rules.can_fetch(url, self.settings.user_agent))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pipeline import store
-from pipeline.classify import classify_article
+from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
 from pipeline.errors import InputError
@@ -102,12 +102,14 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
             batch.warning, batch.dropped = parsed.warning, parsed.dropped
             entries = fresh_entries(db, parsed.entries)
             articles = build_articles(fetcher, source, entries, settings.http.workers)
-            prepare_batch(db, batch, articles, DedupeSettings(**settings.dedupe))
+            prepare_batch(db, batch, articles, settings.dedupe)
     new = store.save_batch(db, batch)
     outcome = SourceOutcome(source.name, result.status, new, result.duration_ms, result.error, batch.warning,
                             batch.dropped)
     LOGGER.info("source=%s status=%s new=%d ms=%d%s", source.name, result.status, new, result.duration_ms,
-                f" error={result.error}" if result.error else "")
+                f" error={result.error}" if result.error else "",
+                extra={"source": source.name, "status": result.status, "new_articles": new,
+                       "duration_ms": result.duration_ms, "error": result.error})
     return outcome
 
 
@@ -271,11 +273,10 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
     summary = ImportSummary()
     source = f"import:{path.name}"
     fetched_at = store.now_iso()
-    dedupe = DedupeSettings(**settings.dedupe)
     for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
         articles = [make_article(entry, source, fetched_at) for entry in chunk]
         batch = store.Batch(source=source, started_at=fetched_at)
-        prepare_batch(db, batch, articles, dedupe)
+        prepare_batch(db, batch, articles, settings.dedupe)
         new = store.save_batch(db, batch)
         summary.lines += len(chunk)
         summary.new_articles += new
@@ -321,3 +322,15 @@ def _chunked(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def reclassify_stored(db: store.Database, everything: bool = False) -> int:
+    """Re-tag stored articles tagged by another classifier version (all with `everything`); return how many."""
+    count = 0
+    for row in list(store.articles_to_classify(db, CLASSIFIER_VERSION, everything)):
+        article = Article(url="", title=row["title"] or "", text=row["text"] or "", source="", fetched_at="",
+                          published_at=row["published_at"], lang=row["lang"])
+        article.classification = classify_article(article.title, article.text, article.published_at, article.lang)
+        store.replace_classification(db, row["id"], article)
+        count += 1
+    return count

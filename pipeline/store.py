@@ -80,6 +80,12 @@ def m001_initial(db: Database) -> None:
     """)
 
 
+@migrations()
+def m002_index_fetched_at(db: Database) -> None:
+    """Index articles by fetch time, which the digest's "new that day" queries filter on."""
+    db["articles"].create_index(["fetched_at"])
+
+
 def open_db(path: Path | str) -> Database:
     """Return the database at `path` (created if missing) in WAL mode with every migration applied."""
     if str(path) != ":memory:":
@@ -357,12 +363,17 @@ def replace_classification(db: Database, article_id: int, article: Article) -> N
     """Replace one stored article's relevance and deal mentions with `article.classification`."""
     assert article.classification is not None
     with db.atomic():
-        touched = {row[0] for row in db.execute("SELECT deal_id FROM deal_mentions WHERE article_id = ?",
-                                                 [article_id])}
+        # Mentions the article already made keep their seen_at, so a re-tag does not look like news.
+        seen = dict(db.execute("SELECT deal_id, seen_at FROM deal_mentions WHERE article_id = ?",
+                               [article_id]).fetchall())
+        touched = set(seen)
         db.execute("DELETE FROM deal_mentions WHERE article_id = ?", [article_id])
         db.execute("UPDATE articles SET relevant = ?, classifier_version = ? WHERE id = ?",
                    [int(article.classification.relevant), article.classification.version, article_id])
         _save_deals(db, article, article_id, now_iso())
+        for deal_id, seen_at in seen.items():
+            db.execute("UPDATE deal_mentions SET seen_at = ? WHERE article_id = ? AND deal_id = ?",
+                       [seen_at, article_id, deal_id])
         for deal_id in touched:
             if db.execute("SELECT 1 FROM deal_mentions WHERE deal_id = ? LIMIT 1", [deal_id]).fetchone():
                 db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])

@@ -53,6 +53,9 @@ def test_bad_intervals_are_refused(text: str) -> None:
         ('[digest]\ntimezone = "Mars/Olympus"\n', "[digest]: key 'timezone'"),
         ('[digest]\nat = "7am"\n', "[digest]: key 'at'"),
         ("[[sources]\nname = 1", "invalid TOML"),
+        ('[[sources]]\nname = "g"\nkind = "gdelt"\nquery = "OpenAI"\ntimespan = "forever"\n', "source 'g': key 'timespan'"),
+        ('[dedupe]\nwindow_dayz = 3\n', "[dedupe]: key 'window_dayz'"),
+        ('[dedupe]\nwindow_days = -1\n', "[dedupe]: dedupe setting window_days"),
     ],
 )
 def test_bad_config_names_file_source_and_key(tmp_path: Path, body: str, expected: str) -> None:

@@ -130,3 +130,16 @@ def test_not_modified_keeps_validators(db: store.Database) -> None:
     store.save_batch(db, store.Batch(source="s", started_at="t1", fetch=FetchResult(url="u", status="ok", etag='"e"')))
     store.save_batch(db, store.Batch(source="s", started_at="t2", fetch=FetchResult(url="u", status="not_modified")))
     assert store.source_state(db, "s")["etag"] == '"e"'
+
+
+def test_reclassifying_keeps_when_a_mention_was_first_seen(db: store.Database) -> None:
+    talks = article("https://a.example/1", deals=[DealMention("MA", "OpenAI", "talks", None, "They held talks.")])
+    store.save_batch(db, store.Batch(source="s", started_at="x", articles=[talks], story_refs=["a"]))
+    db.execute("UPDATE deal_mentions SET seen_at = '2025-09-26T10:00:00Z'")
+    talks.classification = Classification(True, [DealMention("MA", "OpenAI", "mou", None, "They signed an MoU."),
+                                                 DealMention("MA", "Nvidia", "talks", None, "And met Nvidia.")], "v2")
+    store.replace_classification(db, 1, talks)
+    rows = db.execute("SELECT d.partner, m.stage, m.seen_at > '2025-09-27' FROM deal_mentions m "
+                      "JOIN deals d ON d.id = m.deal_id ORDER BY d.partner").fetchall()
+    assert rows == [("Nvidia", "talks", 1), ("OpenAI", "mou", 0)]
+    assert db.execute("SELECT stage FROM deals WHERE partner = 'OpenAI'").fetchone() == ("mou",)

@@ -32,16 +32,17 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 # "12 September 2025", "12 septembre", "1er octobre", "12 de septiembre de 2025"
 _DAY_MONTH = re.compile(
-    rf"\b(?P<day>[0-3]?\d)(?:er|st|nd|rd|th)?\s+(?:de\s+)?(?P<month>{_MONTH})\.?(?:,?\s+(?:de\s+)?(?P<year>(?:19|20)\d\d))?\b",
-    re.IGNORECASE)
+    rf"\b(?P<day>[0-3]?\d)(?:er|st|nd|rd|th)?\s+(?:de\s+)?(?P<month>{_MONTH})\.?"
+    rf"(?:,?\s+(?:de\s+)?(?P<year>(?:19|20)\d\d))?\b", re.IGNORECASE)
 # "Sept. 12", "September 12, 2025", "May 22 (TNW)"
 _MONTH_DAY = re.compile(
-    rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|per cent|billion|million|bn|m\b))(?:,?\s+(?P<year>(?:19|20)\d\d))?",
-    re.IGNORECASE)
+    rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b"
+    rf"(?!\s*(?:%|percent|per cent|billion|million|bn|m\b))(?:,?\s+(?P<year>(?:19|20)\d\d))?", re.IGNORECASE)
 _ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
 _WEEKDAY_ONLY = re.compile(rf"\b(?:on|le|el)\s+(?P<weekday>{_WEEKDAY})\b", re.IGNORECASE)
-_JEUDI = re.compile(rf"(?<!\w)(?P<weekday>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+(?:soir|matin|dernier)\b",
-                    re.IGNORECASE)
+# "jeudi soir", "mardi dernier": a French weekday without "le"
+_FRENCH_WEEKDAY = re.compile(
+    r"(?<!\w)(?P<weekday>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+(?:soir|matin|dernier)\b", re.IGNORECASE)
 
 
 def parse_published(published: str | None) -> date | None:
@@ -90,7 +91,7 @@ def find_dates(sentence: str, published: date | None) -> list[tuple[int, str]]:
             if value is not None and not any(abs(match.start() - o) < 12 for o in found):
                 found[match.start()] = value.isoformat()
     if published is not None:
-        for regex in (_WEEKDAY_ONLY, _JEUDI):
+        for regex in (_WEEKDAY_ONLY, _FRENCH_WEEKDAY):
             for match in regex.finditer(sentence):
                 if any(abs(match.start() - o) < 24 for o in found):
                     continue  # "on Thursday, Sept. 25": the full date already says it

@@ -40,6 +40,12 @@ _PRIVATE_COUNTERPART = re.compile(
     r"\b(?:with|to|for|avec|con)\s+(?:[\w-]+\s+){0,3}?(?:banks|companies|firms|hospitals|universities|start-?ups|"
     r"operators|retailers|insurers|manufacturers|customers|businesses|carriers|lenders|automakers|clubs|"
     r"investors|developers|banques|entreprises|sociétés|bancos|empresas)\b", re.IGNORECASE)
+# "joint venture of OpenAI, SoftBank and Oracle": who the deal is between
+_MEMBERS_AFTER = re.compile(r"\s+(?:of|between|among|entre)\s+(?P<list>[^.;:(]{3,100})")
+# "Microsoft's partnership", "its AI search deals": who owns the deal noun
+_OWNER_BEFORE = re.compile(r"(?:\b(?P<word>its|their)|(?P<name>\S+?)(?P<poss>'s?))\s+(?:[\w-]+\s+){0,3}$",
+                           re.IGNORECASE)
+_WITH_PARTNER = re.compile(r"(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\s+(?:the\s+)?")
 _ITS_START = re.compile(r"^[\s\"“«]*(?:Its|Their|Sa|Son|Ses|Su|Sus)\b")
 _DEAL_WORDS = re.compile(r"\b(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|"
                          r"initiative|talks|negotiations|accord|projet|proyecto|contract)\b", re.IGNORECASE)
@@ -97,7 +103,6 @@ def _recent_pairs(facts: Facts, context: _Context) -> list[tuple[str, str]]:
 def _country_fallback(article: Article, facts: Facts, context: _Context, partners: list[str],
                       clause: int) -> list[str]:
     """Return the state party of a sentence that names none itself, or []."""
-    here = context.sections[facts.index] or context.dominant
     recent = _recent_pairs(facts, context)
     if (facts.pair_anaphor or facts.partners_anaphor) and recent:
         codes = [c for c, p in recent if not partners or p in partners]
@@ -105,26 +110,35 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
             return list(dict.fromkeys(codes))
     if not context.fallbacks:
         return []
-    sentence_text = article.sentence_text(facts.index)
-    reachable = {clause} | {k for k in range(len(facts.sentence.clause_starts)) if _reachable(facts, clause, k)}
-    state_ref = any(facts.sentence.clause_of(offset) in reachable for offset in facts.state_refs)
-    if here and state_ref and not _OTHER_STATES.search(sentence_text):
+    here = context.sections[facts.index] or context.dominant
+    text = article.sentence_text(facts.index)
+    if here and _refers_to_state(facts, clause) and not _OTHER_STATES.search(text):
         return [here]
-    if _ITS_START.match(sentence_text) and facts.index > 0:
+    if _ITS_START.match(text) and facts.index > 0:  # "El Salvador went furthest. Its agreement with ..."
         previous = article.facts[facts.index - 1]
         if len(previous.parties()) == 1 and not previous.partner_names():
             return previous.parties()
-    # One more partner in an article about a country's deals: "OpenAI received a contract ...".
-    relative = facts.sentence.clause_marks[clause] in RELATIVE_OPENERS if clause < len(facts.sentence.clause_marks) else False
-    pronoun = _PRONOUN_SUBJECT.match(sentence_text)
-    previous_partner = _previous_partner(article, facts.sentence.start)
-    if pronoun and previous_partner and previous_partner not in partners:
-        return []  # "Elle a noué des partenariats avec Helsing": the company's deal, not the state's
-    if (here and len(set(partners)) == 1 and context.established.get(here) and not relative
-            and not _OTHER_STATES.search(sentence_text) and not _PRIVATE_COUNTERPART.search(sentence_text)
-            and not _other_org(article, facts)):
+    if here and _one_more_partner(article, facts, context, here, partners, clause, text):
         return [here]
     return []
+
+
+def _refers_to_state(facts: Facts, clause: int) -> bool:
+    """Return True when "the ministry", "officials"... stand in the clause or a clause it reaches."""
+    return any(_reachable(facts, clause, facts.sentence.clause_of(offset)) for offset in facts.state_refs)
+
+
+def _one_more_partner(article: Article, facts: Facts, context: _Context, here: str, partners: list[str],
+                      clause: int, text: str) -> bool:
+    """Return True for one more partner in an article about a country's deals ("OpenAI received a contract")."""
+    if len(set(partners)) != 1 or not context.established.get(here):
+        return False
+    if facts.sentence.clause_marks[clause] in RELATIVE_OPENERS:
+        return False  # "its cloud region, which opened in 2023"
+    previous = _previous_partner(article, facts.sentence.start)
+    if _PRONOUN_SUBJECT.match(text) and previous and previous not in partners:
+        return False  # "Elle a noué des partenariats avec Helsing": the company's deal, not the state's
+    return not (_OTHER_STATES.search(text) or _PRIVATE_COUNTERPART.search(text) or _other_org(article, facts))
 
 
 def _partner_fallback(article: Article, facts: Facts, context: _Context, countries: list[str],
@@ -155,7 +169,7 @@ def _partner_fallback(article: Article, facts: Facts, context: _Context, countri
 
 
 def _reachable(facts: Facts, clause: int, other: int) -> bool:
-    """Return True when no semicolon separates the two clauses of the sentence."""
+    """Return True when no semicolon separates the two clauses of the sentence (or they are one)."""
     marks = facts.sentence.clause_marks
     low, high = min(clause, other), max(clause, other)
     return all(marks[k] != ";" for k in range(low + 1, high + 1))
@@ -185,6 +199,8 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
         return None  # a pact between two governments
     if clause in facts.company_pair and not clause_countries:
         return None  # a deal between two companies
+    if clause in facts.enforcement or _between_companies(article, facts, cue):
+        return None  # an antitrust probe of a deal, or "a joint venture of OpenAI, SoftBank and Oracle"
     others = [k for k in range(len(sentence.clause_starts)) if _borrowable(facts, clause, k, cue_clauses)]
     partners = clause_partners + [p for k in others for p in facts.partner_names(k) if p not in clause_partners]
     countries = list(dict.fromkeys(clause_countries or [c for k in others for c in facts.parties(k)]))
@@ -203,6 +219,38 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
     if not countries or not partners:
         return None
     return countries, partners, direct
+
+
+def _between_companies(article: Article, facts: Facts, cue: Cue) -> bool:
+    """Return True when the cue's deal is one between companies.
+
+    "a joint venture of OpenAI, SoftBank and Oracle", "a letter of intent between OpenAI and Sur
+    Energy", "Microsoft's partnership with OpenAI", "Google ... its AI search deals with Apple".
+    """
+    members = _MEMBERS_AFTER.match(article.text, cue.end, facts.sentence.end)
+    if members is not None:
+        low, high = members.start("list"), members.end("list")
+        state = any(low <= m.start < high and m.role == "party" for m in facts.countries) or any(
+            low <= offset < high for offset in facts.state_refs)
+        if not state:
+            return any(low <= m.start < high for m in facts.partners) or bool(_OTHER_ORG.search(article.text, low, high))
+    return _owned_by_company(article, facts, cue)
+
+
+def _owned_by_company(article: Article, facts: Facts, cue: Cue) -> bool:
+    """Return True for "<Partner>'s deal with <Partner>" or "its deal with <Partner>" after a partner."""
+    text = article.text
+    counterpart = _WITH_PARTNER.match(text, cue.end, facts.sentence.end)
+    if counterpart is None or not any(m.start == counterpart.end() for m in facts.partners):
+        return False
+    owner = _OWNER_BEFORE.search(text, max(facts.sentence.start, cue.start - 40), cue.start)
+    if owner is None:
+        return False
+    if owner.group("word"):  # "its" stands for the nearest party named before it
+        partners = [m.end for m in facts.partners if m.end <= owner.start()]
+        countries = [m.end for m in facts.countries if m.end <= owner.start()]
+        return bool(partners) and max(partners) > max(countries, default=-1)
+    return any(m.end == owner.end("name") for m in facts.partners)
 
 
 def _co_mentions(facts: Facts) -> list[tuple[str, str]]:

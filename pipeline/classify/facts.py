@@ -58,6 +58,7 @@ class Facts:
     partners_anaphor: bool = False  # "the companies", "both partners"
     gov_gov: set[int] = field(default_factory=set)
     company_pair: set[int] = field(default_factory=set)
+    enforcement: set[int] = field(default_factory=set)  # clauses about an investigation, a lawsuit, a fine
     ai: bool = False
     heading: str | None = None  # a country code for a "Morocco." heading, "" for another heading
 
@@ -278,6 +279,8 @@ def _describe(article: Article, facts: Facts) -> None:
             facts.gov_gov.add(sentence.clause_of(token.start))
         if token.has("company_pair"):
             facts.company_pair.add(sentence.clause_of(token.start))
+        if token.has("enforcement"):
+            facts.enforcement.add(sentence.clause_of(token.start))
         if token.has("partner_noun") and facts.partner_anaphor is None and _refers_back(article, facts, token):
             facts.partner_anaphor = token.start
     facts.heading = _heading(article, facts)

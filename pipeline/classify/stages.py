@@ -35,19 +35,22 @@ _MONEY = re.compile(
 _INFINITIVE = re.compile(r"\b(?:to|à|de|va a|van a|vamos a)\s+$", re.IGNORECASE)
 _CONTINUING = re.compile(r"\b(?:continue|continuing|keep|pursue|poursuivre|seguir|resume)\b", re.IGNORECASE)
 _MONTH_AFTER = re.compile(r"^\s+\d")
-# "opened its Tokyo office": the partner's own premises, not a deal being carried out.
+# "opened its Tokyo office", "opens a new office": the partner's own premises, not a deal carried out.
 _OWN_PREMISES = re.compile(
-    r"^\s+(?:its|their|his|her|a|an|the|sa|son|ses|su|sus)?\s*(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|hub|"
-    r"lab|laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|oficina|sede)\b", re.IGNORECASE)
+    r"^\s+(?:(?:its|their|his|her|sa|son|ses|su|sus)\s+(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|hub|lab|"
+    r"laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|oficina|sede)|"
+    r"(?:a|an|the|un|une|una)\s+(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|store|branch|subsidiary|bureau|"
+    r"bureaux|siège|filiale|oficina|sede))\b", re.IGNORECASE)
 # "le lancement du « New Deal technologique »": the launch of a named plan, not of a deal.
 _LAUNCH_OF_NAMED = re.compile(r"^\s+(?:of|du|de la|de l'|des|de|del)\s*(?:the\s+|la\s+|le\s+)?[«\"“]", re.IGNORECASE)
 # "a wider rollout", "un lancement": a launch spoken of, not one that happened.
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|un|une|una|uno)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
-_NOMINAL_LAUNCH = frozenset({"launch", "rollout", "roll out", "deployment", "lancement", "déploiement", "lanzamiento",
-                             "despliegue", "mise en service", "puesta en marcha"})
+_NOMINAL_LAUNCH = frozenset({"launch", "rollout", "roll out", "deployment", "lancement", "déploiement",
+                             "lanzamiento", "despliegue", "mise en service", "puesta en marcha"})
 # "its mAigov assistant, launched earlier this year,": a participle describing something else.
-_BACKGROUND_AFTER = re.compile(r"^\s+(?:earlier|last|this|in\s+(?:19|20)\d\d|years?|months?|weeks?|\w+\s+(?:years?|months?)\s+ago)\b",
-                               re.IGNORECASE)
+_BACKGROUND_AFTER = re.compile(
+    r"^\s+(?:earlier|last|this|in\s+(?:19|20)\d\d|years?|months?|weeks?|\w+\s+(?:years?|months?)\s+ago)\b",
+    re.IGNORECASE)
 # "its agreement with Google Cloud", "son contrat d'intelligence artificielle avec Oracle"
 _WITH_AFTER = re.compile(r"^(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\b", re.IGNORECASE)
 # "its contract", "son contrat": a contract that exists
@@ -214,10 +217,3 @@ def find_cues(text: str, tokens: Sequence[Token], floor: int) -> list[Cue]:
     candidates = (_direct_cues(tokens) + _noun_cues(text, tokens) + _money_cues(text, tokens)
                   + _trial_cues(text, tokens))
     return [c for c in candidates if not _is_weakened(text, tokens, c, floor)]
-
-
-def furthest_stage(stages: Sequence[str]) -> str | None:
-    """Return the furthest stage of `stages` (stalled overrides all), or None when empty."""
-    if not stages:
-        return None
-    return max(stages, key=STAGE_ORDER.__getitem__)
