@@ -235,6 +235,39 @@ def test_several_partners_in_one_sentence_each_get_the_deal() -> None:
     assert tag(text) == {("US", "Anthropic", "agreement"), ("US", "Google", "agreement"), ("US", "xAI", "agreement")}
 
 
+ARTICLES = [
+    ("Vietnam and Nvidia open AI research centre in Hanoi", "2025-07-10",
+     "HANOI — Vietnam's Ministry of Science and Technology and Nvidia on Wednesday opened an artificial "
+     "intelligence research centre in Hanoi, seven months after the two sides signed an agreement to build it.\n\n"
+     "Nvidia chief executive Jensen Huang said Vietnam could become a hub for AI talent in South-East Asia.",
+     {("VN", "Nvidia", "launched")}),
+    ("Brazil picks Oracle for sovereign cloud, talks with Google continue", "2025-04-02",
+     "Brazil's federal government has signed a five-year contract with Oracle to host public-sector AI workloads, "
+     "the Ministry of Management said on Tuesday.\n\nThe ministry said it was also in talks with Google about its "
+     "Gemini models, but no agreement had been reached. Microsoft also operates a cloud region in São Paulo.",
+     {("BR", "Oracle", "agreement"), ("BR", "Google", "talks")}),
+    ("Nigeria suspends Huawei AI cloud project", "2025-08-14",
+     "Nigeria's government has suspended a planned AI cloud project with Huawei, months after the two sides signed "
+     "a memorandum of understanding to build it, the communications ministry said.",
+     {("NG", "Huawei", "stalled")}),
+    ("Le Bénin et Orange signent un protocole d'accord sur l'IA", "2025-03-12",
+     "COTONOU — Le ministère du Numérique et de la Digitalisation du Bénin a signé mardi un protocole d'accord "
+     "avec Orange pour développer l'intelligence artificielle dans l'administration.\n\n"
+     "L'opérateur français est présent dans plusieurs pays de la région.",
+     {("BJ", "Orange", "mou")}),
+    ("Kenya's talks with OpenAI on Swahili models stall", "2025-09-30",
+     "Talks between Kenya's ICT ministry and OpenAI on Kiswahili models have stalled. Kenya has since signed an "
+     "agreement with Microsoft and G42 for an AI data centre at Olkaria, which itself is on hold.",
+     {("KE", "OpenAI", "stalled"), ("KE", "Microsoft", "stalled"), ("KE", "G42", "stalled")}),
+]
+
+
+@pytest.mark.parametrize(("title", "published", "text", "expected"), ARTICLES, ids=[a[0][:30] for a in ARTICLES])
+def test_short_articles_from_regions_and_partners_the_dev_set_lacks(title: str, published: str, text: str,
+                                                                      expected: set) -> None:
+    assert tag(text, title=title, published=published) == expected
+
+
 # --- partners -------------------------------------------------------------------------------------
 
 def test_party_missing_from_the_registry_is_reported_as_unknown() -> None:

@@ -204,8 +204,11 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
     others = [k for k in range(len(sentence.clause_starts)) if _borrowable(facts, clause, k, cue_clauses)]
     partners = clause_partners + [p for k in others for p in facts.partner_names(k) if p not in clause_partners]
     countries = list(dict.fromkeys(clause_countries or [c for k in others for c in facts.parties(k)]))
-    if not countries and sentence.clause_marks[clause] in RELATIVE_OPENERS:
-        countries = facts.parties()  # "..., under which OpenAI and Anthropic have agreed ..."
+    if sentence.clause_marks[clause] in RELATIVE_OPENERS:
+        # A relative clause is about its antecedent: "..., under which OpenAI and Anthropic have
+        # agreed ...", "an agreement with Microsoft and G42 ..., which itself is on hold".
+        countries = countries or facts.parties()
+        partners = partners or facts.partner_names(clause - 1)
     direct = bool(countries and partners)
     if not countries:
         countries = _country_fallback(article, facts, context, partners, clause)

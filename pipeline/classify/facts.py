@@ -19,7 +19,7 @@ from datetime import date
 
 from pipeline.classify.countries import PARTY_STRONG, CountryMention, Span, mention_role
 from pipeline.classify.matcher import plain_text
-from pipeline.classify.partners import PartnerMention, is_rival_mention, ownership_end, partner_anaphor_at
+from pipeline.classify.partners import PartnerMention, is_rival_mention, ownership_end, referring_phrase_start
 from pipeline.classify.stages import Cue, Token, find_cues
 from pipeline.classify.text import Sentence, add_clauses, split_sentences
 from pipeline.classify.vocab import Entry, Vocabulary
@@ -37,7 +37,6 @@ _AND = re.compile(r"^\s*,?\s*(?:and|or|et|ou|y|o|&)\s+(?:the\s+)?$")
 _COMMA = re.compile(r"^\s*,\s*$")
 _LIST_GOES_ON = re.compile(r"^(?:\s*,\s*[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|et|ou|y|o)\s+")
 _APPOSITION = re.compile(r"[\w)],\s*$")
-_REFERRING_PHRASE = re.compile(r"(?:\b(?:the|la|le|l'|el|its)\s+|'s\s+)(?:[\w.()'-]+\s+){0,3}?$", re.IGNORECASE)
 _HEADING_GLUE = re.compile(r"\b(?:and|et|y)\b|[&.,]")
 
 
@@ -117,16 +116,16 @@ def _entities(vocab: Vocabulary, tokens: list[Token], text: str) -> list[tuple[i
     return chosen
 
 
-def _keep_token(token: Token, entities: list[tuple[int, int, Entry]]) -> bool:
+def _keep_token(token: Token, entities: list[tuple[int, int, Entry]], entity_starts: list[int]) -> bool:
     """Drop grammar and cue words inside a name ("Digital Transformation Agency"), keep state words."""
     if token.has("partner"):
         return False
-    for start, end, entry in entities:
-        if start <= token.start and token.end <= end:
-            # "Ministry" inside "Ministry of Digital Transition" still says "a ministry" if the name
-            # turns out to be ambiguous; "Kingdom" inside "United Kingdom" says nothing.
-            state_word = token.has("state_ref") or token.has("state_noun")
-            return token.has("regulator") or (state_word and entry.extra == "institution")
+    index = bisect.bisect_right(entity_starts, token.start) - 1
+    if index >= 0 and token.end <= entities[index][1]:
+        # "Ministry" inside "Ministry of Digital Transition" still says "a ministry" if the name
+        # turns out to be ambiguous; "Kingdom" inside "United Kingdom" says nothing.
+        state_word = token.has("state_ref") or token.has("state_noun")
+        return token.has("regulator") or (state_word and entities[index][2].extra == "institution")
     return True
 
 
@@ -146,8 +145,9 @@ def build_article(vocab: Vocabulary, title: str, text: str, published: date | No
     sentences = split_sentences(doc)
     starts = [s.start for s in sentences]
     article.facts = [Facts(i, s, []) for i, s in enumerate(sentences)]
+    entity_starts = [e[0] for e in entities]
     for token in tokens:
-        if _keep_token(token, entities):
+        if _keep_token(token, entities, entity_starts):
             index = bisect.bisect_right(starts, token.start) - 1
             if index >= 0:
                 article.facts[index].tokens.append(token)
@@ -288,12 +288,8 @@ def _describe(article: Article, facts: Facts) -> None:
 
 def _refers_back(article: Article, facts: Facts, token: Token) -> bool:
     """Return True for "the company" pointing back, not for an apposition ("Humain, the AI company")."""
-    text, start = article.text, facts.sentence.start
-    if not partner_anaphor_at(text, start, token.start):
-        return False
-    phrase = _REFERRING_PHRASE.search(text[max(start, token.start - 50):token.start])
-    begin = token.start - len(phrase.group()) if phrase else token.start
-    return not _APPOSITION.search(text[max(start, begin - 3):begin])
+    start = referring_phrase_start(article.text, facts.sentence.start, token.start)
+    return start is not None and not _APPOSITION.search(article.text, max(facts.sentence.start, start - 3), start)
 
 
 def _after_determiner(article: Article, sentence: Sentence, token: Token) -> bool:

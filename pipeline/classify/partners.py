@@ -94,9 +94,13 @@ def ownership_end(text: str, start: int, end: int) -> int | None:
     return end + match.end() if match else None
 
 
-def partner_anaphor_at(text: str, sentence_start: int, noun_start: int) -> bool:
-    """Return True when the partner noun at `noun_start` refers back ("the company", "the San Francisco-based firm")."""
-    return bool(_PARTNER_ANAPHOR.search(text[max(sentence_start, noun_start - 50):noun_start]))
+def referring_phrase_start(text: str, sentence_start: int, noun_start: int) -> int | None:
+    """Return where "the company", "the San Francisco-based firm", "Elon Musk's company" begins, or None.
+
+    `noun_start` is the offset of the organisation noun; None means the noun does not refer back.
+    """
+    match = _PARTNER_ANAPHOR.search(text, max(sentence_start, noun_start - 50), noun_start)
+    return match.start() if match else None
 
 
 def _clean_name(name: str) -> str:
