@@ -124,7 +124,8 @@ def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: b
         raise InputError(f"{jsonl}: file not found")
     with DatabaseLock(settings.db_path, wait=wait):
         db = open_db(settings.db_path)
-        total = sum(1 for _ in jsonl.open("rb"))
+        with jsonl.open("rb") as lines:
+            total = sum(1 for _ in lines)
         with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
             summary = import_jsonl(db, jsonl, settings, progress=bar.update)
     for error in summary.errors[:20]:

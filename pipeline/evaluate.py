@@ -9,7 +9,6 @@ available; and the articles the classifier got wrong, with its evidence, for a p
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.classify.stages import STAGES
+from pipeline.corpus import read_jsonl
 from pipeline.errors import InputError
 from pipeline.models import Classification
 
@@ -174,21 +174,12 @@ def _mistake_lines(mistake: Mistake) -> list[str]:
 
 def read_corpus(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the records of a corpus JSONL file; raise InputError naming the bad line."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from exc
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"{path}:{number}: not JSON ({exc})") from exc
-            if not isinstance(record, dict) or "labels" not in record:
-                raise InputError(f"{path}:{number}: a corpus record needs 'labels'")
-            yield record
+    for number, record in read_jsonl(path):
+        if isinstance(record, str):
+            raise InputError(f"{path}:{number}: {record}")
+        if "labels" not in record:
+            raise InputError(f"{path}:{number}: a corpus record needs 'labels'")
+        yield record
 
 
 def _predicted(result: Classification) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ classify → cluster into stories → store (one transaction per source batch).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,8 +19,8 @@ from urllib.parse import urlsplit
 from pipeline import store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
+from pipeline.corpus import read_jsonl
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
-from pipeline.errors import InputError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, Entry, FetchResult, Source
@@ -289,28 +288,18 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
 
 def read_corpus(path: Path, errors: list[str]) -> Iterator[Entry]:
     """Yield an Entry per corpus line; bad lines are reported in `errors` (one line each) and skipped."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-                title = str(record.get("title") or "").strip()
-                if not title and not record.get("text"):
-                    raise ValueError("no title and no text")
-                url = str(record.get("url") or "") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
-            except ValueError as exc:
-                errors.append(f"{path}:{number}: {exc}")
-                continue
-            yield Entry(url=url, title=title, summary=str(record.get("summary") or ""),
-                        content=str(record.get("text") or ""), published=record.get("published") or None,
-                        guid=str(record.get("id") or "") or None, lang=record.get("lang"))
+    for number, record in read_jsonl(path):
+        if isinstance(record, str):
+            errors.append(f"{path}:{number}: {record}")
+            continue
+        title = str(record.get("title") or "").strip()
+        if not title and not record.get("text"):
+            errors.append(f"{path}:{number}: no title and no text")
+            continue
+        url = str(record.get("url") or "") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
+        yield Entry(url=url, title=title, summary=str(record.get("summary") or ""),
+                    content=str(record.get("text") or ""), published=record.get("published") or None,
+                    guid=str(record.get("id") or "") or None, lang=record.get("lang"))
 
 
 def _chunked(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:

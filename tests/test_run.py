@@ -315,3 +315,23 @@ def _count(db_path: Path) -> int:
 
 def test_config_paths_load(tmp_path: Path) -> None:
     assert load_settings(REPO / "config" / "sources.toml").sources  # the real list parses (never fetched here)
+
+
+def test_import_skips_bad_lines_and_says_which(tmp_path: Path) -> None:
+    corpus = tmp_path / "mixed.jsonl"
+    good = {"id": "x1", "title": "Kenya and Nvidia sign AI MoU", "text": BODY, "published": "2025-10-07", "lang": "en"}
+    corpus.write_text(json.dumps(good) + "\n{not json\n[1, 2]\n" + json.dumps({"id": "x2"}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(corpus), "--db", str(tmp_path / "i.db")])
+    assert result.exit_code == 0, result.output
+    assert "imported 1 lines: 1 new articles" in result.output
+    for line, reason in ((2, "not JSON"), (3, "not a JSON object"), (4, "no title and no text")):
+        assert f"mixed.jsonl:{line}: {reason}" in result.output
+    deals = store.open_db(tmp_path / "i.db").execute("SELECT country, partner, stage FROM deals").fetchall()
+    assert deals == [("KE", "Nvidia", "mou")]
+
+
+def test_eval_refuses_an_unlabelled_file_with_exit_2(tmp_path: Path) -> None:
+    corpus = tmp_path / "plain.jsonl"
+    corpus.write_text(json.dumps({"id": "x", "title": "t", "text": "b"}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(corpus)])
+    assert result.exit_code == 2 and "plain.jsonl:1: a corpus record needs 'labels'" in result.output
