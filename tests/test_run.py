@@ -335,3 +335,95 @@ def test_eval_refuses_an_unlabelled_file_with_exit_2(tmp_path: Path) -> None:
     corpus.write_text(json.dumps({"id": "x", "title": "t", "text": "b"}) + "\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["eval", str(corpus)])
     assert result.exit_code == 2 and "plain.jsonl:1: a corpus record needs 'labels'" in result.output
+
+
+def article_page(title: str, body: str) -> str:
+    """Return a small article page."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in [body] * 3)
+    return (f"<html lang='en'><head><title>{title}</title></head><body><nav>Home | World</nav>"
+            f"<article><h1>{title}</h1>{paragraphs}</article><footer>Contact us</footer></body></html>")
+
+
+def test_sitemap_index_is_followed_one_level_and_pages_extracted(tmp_path: Path, httpserver: HTTPServer) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/sitemap.xml").respond_with_data(
+        f"<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        f"<sitemap><loc>{base}/news-1.xml</loc></sitemap><sitemap><loc>{base}/gone.xml</loc></sitemap>"
+        f"</sitemapindex>", content_type="application/xml")
+    httpserver.expect_request("/news-1.xml").respond_with_data(
+        f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9' "
+        f"xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'><url><loc>{base}/kenya-nvidia</loc>"
+        f"<news:news><news:publication_date>2025-10-07T10:00:00Z</news:publication_date>"
+        f"<news:title>Kenya and Nvidia sign AI MoU</news:title></news:news></url></urlset>",
+        content_type="application/xml")
+    httpserver.expect_request("/gone.xml").respond_with_data("", status=404)
+    httpserver.expect_request("/kenya-nvidia").respond_with_data(article_page("Kenya and Nvidia sign AI MoU", BODY),
+                                                                 content_type="text/html")
+    source = Source(name="sitemap", kind="sitemap", url=httpserver.url_for("/sitemap.xml"), full_text="auto")
+    settings = settings_for(tmp_path, [source])
+    db = store.open_db(settings.db_path)
+    outcome = run_once(settings, db).outcomes[0]
+    assert (outcome.status, outcome.new_articles) == ("ok", 1)
+    assert "gone.xml" in (outcome.warning or "")
+    text, published = db.execute("SELECT text, published_at FROM articles").fetchone()
+    assert "memorandum of understanding" in text and "Contact us" not in text
+    assert published == "2025-10-07T10:00:00Z"
+    assert db.execute("SELECT country, partner, stage FROM deals").fetchall() == [("KE", "Nvidia", "mou")]
+
+
+def test_gdelt_query_becomes_api_parameters(tmp_path: Path, httpserver: HTTPServer) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    seen: list[dict[str, str]] = []
+
+    def api(request: Request) -> Response:
+        seen.append(dict(request.args))
+        return Response(json.dumps({"articles": [
+            {"url": f"{base}/a/1", "title": "Kenya and Nvidia sign AI MoU", "seendate": "20251007T100000Z",
+             "domain": "127.0.0.1", "language": "English", "sourcecountry": "Kenya"}]}),
+            content_type="application/json")
+
+    httpserver.expect_request("/api/v2/doc/doc").respond_with_handler(api)
+    source = Source(name="gdelt", kind="gdelt", url=httpserver.url_for("/api/v2/doc/doc"), full_text="never",
+                    options={"query": '"memorandum of understanding" Nvidia', "timespan": "1d"})
+    settings = settings_for(tmp_path, [source])
+    db = store.open_db(settings.db_path)
+    assert run_once(settings, db).new_articles == 1
+    assert seen[0]["query"] == '"memorandum of understanding" Nvidia'
+    assert (seen[0]["mode"], seen[0]["format"], seen[0]["timespan"]) == ("artlist", "json", "1d")
+    assert db.execute("SELECT title, lang, published_at FROM articles").fetchone() == (
+        "Kenya and Nvidia sign AI MoU", "en", "2025-10-07T10:00:00Z")
+
+
+def test_listing_page_links_are_fetched_politely(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow:\n")
+    httpserver.expect_request("/news").respond_with_data(
+        "<html><body><a class='story' href='/news/kenya-nvidia?utm_source=home'>Kenya and Nvidia</a>"
+        "<a class='story' href='/news/kenya-nvidia'>Same story again</a><a href='/about'>About</a></body></html>",
+        content_type="text/html")
+    httpserver.expect_request("/news/kenya-nvidia").respond_with_data(
+        article_page("Kenya and Nvidia sign AI MoU", BODY), content_type="text/html")
+    source = Source(name="listing", kind="html", url=httpserver.url_for("/news"), full_text="always",
+                    options={"link_selector": "a.story"})
+    settings = settings_for(tmp_path, [source])
+    db = store.open_db(settings.db_path)
+    assert run_once(settings, db).new_articles == 1
+    assert run_once(settings, db).new_articles == 0
+    page_fetches = [r for r, _ in httpserver.log if r.path == "/news/kenya-nvidia"]
+    assert len(page_fetches) == 1  # known URLs are skipped before their page is fetched
+    assert page_fetches[0].headers["User-Agent"].startswith("dealwatch/")
+
+
+def test_reclassify_retags_articles_of_older_versions(tmp_path: Path) -> None:
+    db_path = tmp_path / "demo.db"
+    runner = CliRunner()
+    runner.invoke(main, ["run", "--config", str(REPO / "config" / "demo.toml"), "--db", str(db_path)])
+    db = store.open_db(db_path)
+    db.execute("UPDATE articles SET classifier_version = 'old' WHERE id = 1")
+    db.execute("DELETE FROM deal_mentions WHERE article_id = 1")
+    db.conn.commit()
+    result = runner.invoke(main, ["reclassify", "--db", str(db_path)])
+    assert result.exit_code == 0 and "reclassified 1 articles" in result.output
+    partners = {r[0] for r in db.execute("SELECT d.partner FROM deal_mentions m JOIN deals d ON d.id = m.deal_id "
+                                         "WHERE m.article_id = 1")}
+    assert partners == {"OpenAI", "Mistral AI"}
