@@ -78,10 +78,11 @@ class DedupeSettings:
     title_score: float = 85.0  # title ratio (0-100) from which a lower overlap is enough: a teaser-only copy
     title_text_score: float = 20.0  # the overlap still needed when the titles are that close
     min_shared_words: int = 5  # fewer shared content words is chance (template headlines)
+    same_deal_days: float = 2.0  # identical (country, partner, stage) keys this close are one event, in any language
 
     def __post_init__(self) -> None:
         """Refuse settings that would make every article its own story or every pair one story."""
-        for name in ("window_days", "late_days", "text_score", "title_score", "title_text_score"):
+        for name in ("window_days", "late_days", "text_score", "title_score", "title_text_score", "same_deal_days"):
             if getattr(self, name) < 0:
                 raise ValueError(f"dedupe setting {name} must be >= 0, got {getattr(self, name)!r}")
         for name in ("lead_chars", "stem_chars", "rare_df", "max_candidates", "min_shared_words"):
@@ -199,6 +200,9 @@ def _score(first: _Features, second: _Features, settings: DedupeSettings) -> flo
     """Return the word overlap (0-100) of two items that are one story, or None when they are not."""
     if abs(first.day - second.day) > settings.window_days or _deals_conflict(first, second):
         return None
+    if first.deals and first.deals == second.deals and abs(first.day - second.day) <= settings.same_deal_days:
+        # One deal reaching one stage is one event: a translation or a rewrite sharing few words still matches.
+        return settings.text_score
     # On sorted distinct words the Indel (LCS) similarity is the Dice overlap of the two word sets.
     overlap = 100.0 * Indel.normalized_similarity(first.words, second.words)
     if overlap * (len(first.words) + len(second.words)) < 200.0 * settings.min_shared_words:

@@ -156,6 +156,17 @@ def test_same_deal_at_a_new_stage_is_a_new_story() -> None:
     assert cluster([talks, signed]) == {"talks": "talks", "signed": "signed"}
 
 
+def test_a_translation_of_the_same_deal_and_stage_joins_the_story() -> None:
+    original = item("en", ORIGINAL_TITLE, ORIGINAL_TEXT, "2024-05-22", KE_AGREEMENT)
+    french = item("fr", "Le Kenya et Microsoft s'accordent sur un centre de données géothermique",
+                  "Le gouvernement kényan et Microsoft ont conclu mercredi un accord pour construire à Olkaria un "
+                  "centre de données alimenté par la géothermie, a annoncé la présidence.", "2024-05-23", KE_AGREEMENT)
+    assert not is_same_story(replace(original, deal_keys=frozenset()), replace(french, deal_keys=frozenset()))
+    assert cluster([original, french]) == {"en": "en", "fr": "en"}
+    weeks_later = replace(french, key="later", published_at="2024-06-20")
+    assert cluster([original, weeks_later]) == {"en": "en", "later": "later"}
+
+
 def test_same_deal_months_apart_is_a_new_story_even_without_deal_keys() -> None:
     march = item("march", ORIGINAL_TITLE, ORIGINAL_TEXT, "2025-03-10")
     september = item("september", ORIGINAL_TITLE, ORIGINAL_TEXT, "2025-09-12")
