@@ -93,16 +93,22 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
     state = store.source_state(db, source.name)
     result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
     batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
-    if result.status == "ok":
-        parsed = parse_fetched(fetcher, source, result)
-        if parsed.error:
-            result.status, result.error = "error", parsed.error
-        else:
-            batch.warning, batch.dropped = parsed.warning, parsed.dropped
-            entries = fresh_entries(db, parsed.entries)
-            articles = build_articles(fetcher, source, entries, settings.http.workers)
-            prepare_batch(db, batch, articles, settings.dedupe)
-    new = store.save_batch(db, batch)
+    try:
+        if result.status == "ok":
+            parsed = parse_fetched(fetcher, source, result)
+            if parsed.error:
+                result.status, result.error = "error", parsed.error
+            else:
+                batch.warning, batch.dropped = parsed.warning, parsed.dropped
+                entries = fresh_entries(db, parsed.entries)
+                articles = build_articles(fetcher, source, entries, settings.http.workers)
+                prepare_batch(db, batch, articles, settings.dedupe)
+        new = store.save_batch(db, batch)
+    except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
+        LOGGER.exception("source=%s failed unexpectedly", source.name)
+        result.status, result.error = "error", f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"
+        batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
+        new = store.save_batch(db, batch)
     outcome = SourceOutcome(source.name, result.status, new, result.duration_ms, result.error, batch.warning,
                             batch.dropped)
     LOGGER.info("source=%s status=%s new=%d ms=%d%s", source.name, result.status, new, result.duration_ms,

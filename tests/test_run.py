@@ -427,3 +427,28 @@ def test_reclassify_retags_articles_of_older_versions(tmp_path: Path) -> None:
     partners = {r[0] for r in db.execute("SELECT d.partner FROM deal_mentions m JOIN deals d ON d.id = m.deal_id "
                                          "WHERE m.article_id = 1")}
     assert partners == {"OpenAI", "Mistral AI"}
+
+
+def test_an_unexpected_error_fails_its_source_alone(tmp_path: Path, httpserver: HTTPServer, good_feed: Source,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.run
+
+    real = pipeline.run.classify_article
+
+    def fragile(title: str, *args: object) -> object:
+        if title == "Trap":
+            raise RuntimeError("classifier bug\nwith two lines")
+        return real(title, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.run, "classify_article", fragile)
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/trap.xml").respond_with_data(
+        rss(base, [{"title": "Fine", "link": f"{base}/t/1", "text": "One."},
+                   {"title": "Trap", "link": f"{base}/t/2", "text": "Two."}]), content_type="application/rss+xml")
+    settings = settings_for(tmp_path, [feed_source("trap", httpserver.url_for("/trap.xml")), good_feed])
+    db = store.open_db(settings.db_path)
+    outcomes = {o.name: o for o in run_once(settings, db).outcomes}
+    assert outcomes["trap"].error == "internal error: RuntimeError: classifier bug with two lines"
+    assert outcomes["good"].new_articles == 2
+    assert db.execute("SELECT COUNT(*) FROM articles WHERE source = 'trap'").fetchone()[0] == 0
+    assert store.source_state(db, "trap")["consecutive_failures"] == 1
