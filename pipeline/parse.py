@@ -842,7 +842,8 @@ def _gdelt_date(value: str) -> str | None:
     if not match:
         return None
     try:
-        moment = datetime(*(int(part) for part in match.groups()), tzinfo=timezone.utc)
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
     except ValueError:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

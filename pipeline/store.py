@@ -27,47 +27,47 @@ migrations = Migrations("dealwatch")
 @migrations()
 def m001_initial(db: Database) -> None:
     """Create the tables, indexes, full-text index and view of design.md."""
-    db["sources"].create(
+    db.table("sources").create(
         {"name": str, "kind": str, "url": str, "etag": str, "last_modified": str,
          "last_fetched_at": str, "last_ok_at": str, "consecutive_failures": int, "last_error": str,
          "last_status": str, "next_attempt_at": str, "every_seconds": int},
         pk="name", defaults={"consecutive_failures": 0},
     )
-    db["stories"].create({"id": int, "title": str, "first_seen": str, "article_count": int}, pk="id")
-    db["articles"].create(
+    db.table("stories").create({"id": int, "title": str, "first_seen": str, "article_count": int}, pk="id")
+    db.table("articles").create(
         {"id": int, "url": str, "title": str, "summary": str, "text": str, "lang": str,
          "published_at": str, "fetched_at": str, "source": str, "content_hash": str,
          "story_id": int, "relevant": int, "classifier_version": str},
         pk="id", not_null={"url"}, foreign_keys=[("story_id", "stories", "id")],
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["content_hash"])
-    db["articles"].create_index(["published_at"])
-    db["articles"].create_index(["story_id"])
-    db["article_urls"].create({"url": str, "article_id": int}, pk="url",
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["content_hash"])
+    db.table("articles").create_index(["published_at"])
+    db.table("articles").create_index(["story_id"])
+    db.table("article_urls").create({"url": str, "article_id": int}, pk="url",
                               foreign_keys=[("article_id", "articles", "id")])
-    db["article_urls"].create_index(["article_id"])
-    db["deals"].create(
+    db.table("article_urls").create_index(["article_id"])
+    db.table("deals").create(
         {"id": int, "country": str, "partner": str, "stage": str, "first_seen": str, "last_seen": str,
          "known": int},
         pk="id", not_null={"country", "partner"},
     )
-    db["deals"].create_index(["country", "partner"], unique=True)
-    db["deal_mentions"].create(
+    db.table("deals").create_index(["country", "partner"], unique=True)
+    db.table("deal_mentions").create(
         {"id": int, "deal_id": int, "article_id": int, "stage": str, "event_date": str, "evidence": str,
          "published_at": str, "seen_at": str},
         pk="id", foreign_keys=[("deal_id", "deals", "id"), ("article_id", "articles", "id")],
     )
-    db["deal_mentions"].create_index(["deal_id", "article_id"], unique=True)
-    db["deal_mentions"].create_index(["article_id"])
-    db["deal_mentions"].create_index(["seen_at"])
-    db["fetch_log"].create(
+    db.table("deal_mentions").create_index(["deal_id", "article_id"], unique=True)
+    db.table("deal_mentions").create_index(["article_id"])
+    db.table("deal_mentions").create_index(["seen_at"])
+    db.table("fetch_log").create(
         {"id": int, "source": str, "started_at": str, "duration_ms": int, "status": str,
          "http_status": int, "new_articles": int, "error": str},
         pk="id",
     )
-    db["fetch_log"].create_index(["source", "started_at"])
-    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db.table("fetch_log").create_index(["source", "started_at"])
+    db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
     db.execute("""
         CREATE VIEW deal_timeline AS
         SELECT d.id AS deal_id, d.country, d.partner, m.stage,
@@ -83,7 +83,7 @@ def m001_initial(db: Database) -> None:
 @migrations()
 def m002_index_fetched_at(db: Database) -> None:
     """Index articles by fetch time, which the digest's "new that day" queries filter on."""
-    db["articles"].create_index(["fetched_at"])
+    db.table("articles").create_index(["fetched_at"])
 
 
 def open_db(path: Path | str) -> Database:
@@ -212,7 +212,8 @@ def save_batch(db: Database, batch: Batch) -> int:
     new = 0
     with db.atomic():
         local_stories: dict[str, int] = {}
-        for article, story_ref in zip(batch.articles, batch.story_refs or [None] * len(batch.articles)):
+        refs: list[int | str | None] = list(batch.story_refs) or [None] * len(batch.articles)
+        for article, story_ref in zip(batch.articles, refs):
             article_id = _insert_article(db, article)
             if article_id is None:
                 continue
