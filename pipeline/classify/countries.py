@@ -31,8 +31,9 @@ _LOCATION = re.compile(
 _TRAVEL = re.compile(r"\b(?:visit|visits|visited|trip|trips|travel(?:led|ed)?|flew|flocked|came|went|exports?|shipments?|"
                      r"returned|moved|expand(?:ed|ing)?|relocat\w*)\s+to\s+(?:the\s+)?$", re.IGNORECASE)
 _COMPARE = re.compile(
-    r"\b(?:unlike|like|than|following|similar to|compared (?:with|to)|other than|rivals?|versus|vs\.?|"
-    r"contrairement à|comme|a diferencia de|como)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$", re.IGNORECASE)
+    r"\b(?:unlike|like|than|following|similar to|compared (?:with|to)|other than|versus|vs\.?|"
+    r"contrairement à|comme|a diferencia de|como)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$|"
+    r"\b(?:rivals?|rivall?ing|outperform\w*|match(?:es|ing)?)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 _RANGE = re.compile(r"\bfrom\s+(?:the\s+)?[A-Z][\w' .-]*\s+to\s+(?:the\s+)?$")
 _HYPHENATED = re.compile(r"\w-$")
 # "A similar trial ... by Australia's federal agencies": a comparison, not this article's deal.
@@ -51,6 +52,9 @@ _ORG_AFTER = re.compile(
     r"suppliers?|hardware|processors|chips|society|language|languages|people|citizens|billionaire|businessman|"
     r"entrepreneurs?|counterpart|soil|territory|accents?|data|residency|dialects?|rivals?|competitors?|"
     r"law|laws|rules|regulations?|act|accession|membership|standards|candidates?|"
+    r"apps?|platforms?|services|systems|models|technology|technologies|tech|products|brands?|messaging|"
+    r"chatbots?|search\s+engine|economy|industry|ecosystem|champions?|unicorns?|chiefs|bosses|marketplaces?|"
+    r"retailers?|airlines?|insurers?|carriers?|telecoms?|"
     r"entreprise|entreprises|société|groupe|empresa|empresas|compañía)\b",
     re.IGNORECASE)
 _DATELINE_AFTER = re.compile(r"^\s*(?:[—–-]|,\s*(?:[A-Z][a-z]{2,}\.?\s+\d|\d|[A-Z]{2,}))")
@@ -156,6 +160,8 @@ def _possessive_role(text: str, code: str, tokens: Sequence[Token], end: int,
         return "regulator", 0
     if state == "state":
         return "party", PARTY_STRONG
+    if _ORG_AFTER.match(text[after - 1:after + 80]):
+        return "context", 0  # "South Korea's dominant messaging app", "India's largest start-up"
     return "party", PARTY_PLAIN
 
 

@@ -48,7 +48,8 @@ _OWNER_BEFORE = re.compile(r"(?:\b(?P<word>its|their)|(?P<name>\S+?)(?P<poss>'s?
 _WITH_PARTNER = re.compile(r"(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\s+(?:the\s+)?")
 _ITS_START = re.compile(r"^[\s\"“«]*(?:Its|Their|Sa|Son|Ses|Su|Sus)\b")
 _DEAL_WORDS = re.compile(r"\b(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|"
-                         r"initiative|talks|negotiations|accord|projet|proyecto|contract)\b", re.IGNORECASE)
+                         r"initiative|talks|negotiations|accord|projet|proyecto|contract|contrat|contrato|"
+                         r"partenariat|acuerdo|convenio|programa)\b", re.IGNORECASE)
 _PRONOUN_SUBJECT = re.compile(r"^[\s\"“«]*(?:It|Elle|Il|Ella|The company|The firm|The group|L'entreprise|"
                               r"La société|Le groupe|La empresa|La compañía)\b")
 
@@ -101,7 +102,7 @@ def _recent_pairs(facts: Facts, context: _Context) -> list[tuple[str, str]]:
 
 
 def _country_fallback(article: Article, facts: Facts, context: _Context, partners: list[str],
-                      clause: int) -> list[str]:
+                      clause: int, stage: str) -> list[str]:
     """Return the state party of a sentence that names none itself, or []."""
     recent = _recent_pairs(facts, context)
     if (facts.pair_anaphor or facts.partners_anaphor) and recent:
@@ -118,7 +119,9 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
         previous = article.facts[facts.index - 1]
         if len(previous.parties()) == 1 and not previous.partner_names():
             return previous.parties()
-    if here and _one_more_partner(article, facts, context, here, partners, clause, text):
+    # A company that launches or releases something on its own is launching a product, not the
+    # state's deal: "the Hangzhou-based company released a model".
+    if here and stage != "launched" and _one_more_partner(article, facts, context, here, partners, clause, text):
         return [here]
     return []
 
@@ -211,17 +214,31 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
         partners = partners or facts.partner_names(clause - 1)
     direct = bool(countries and partners)
     if not countries:
-        countries = _country_fallback(article, facts, context, partners, clause)
+        countries = _country_fallback(article, facts, context, partners, clause, cue.stage)
     if not partners:
         span = (sentence.clause_starts[clause],
                 sentence.clause_starts[clause + 1] if clause + 1 < len(sentence.clause_starts) else sentence.end)
         found = _partner_fallback(article, facts, context, countries, span if facts.parties() else (0, 0))
         partners = list(dict.fromkeys(m.name for m in found))
         if not countries and partners:
-            countries = _country_fallback(article, facts, context, partners, clause)
+            countries = _country_fallback(article, facts, context, partners, clause, cue.stage)
+        if not partners and cue.stage == "launched":
+            partners = _sole_partner(article, facts, context, countries)
     if not countries or not partners:
         return None
     return countries, partners, direct
+
+
+def _sole_partner(article: Article, facts: Facts, context: _Context, countries: list[str]) -> list[str]:
+    """Return the one partner of the country's deals when the state launches something alone, else [].
+
+    "King Frederik X inaugurated Gefion" in an article whose one Danish deal is with Nvidia: the
+    supercomputer switched on is that deal being carried out.
+    """
+    if len(countries) != 1 or not context.fallbacks or _other_org(article, facts):
+        return []
+    partners = context.established.get(countries[0], set())
+    return sorted(partners) if len(partners) == 1 else []
 
 
 def _between_companies(article: Article, facts: Facts, cue: Cue) -> bool:
@@ -282,16 +299,30 @@ def _attribute(article: Article, established: dict[str, set[str]],
                     orphans.append((facts.index, cue))
                 continue
             countries, partners, direct = parties
+            strength = _stalled_strength(article, facts, cue)
             for country in countries:
                 for partner in partners:
                     if partner in article.proxies:
                         continue
-                    records.append(Record(country, partner, cue.stage, cue.strength, facts.index, cue.start, direct))
+                    records.append(Record(country, partner, cue.stage, strength, facts.index, cue.start, direct))
                     pairs.append((country, partner))
         if pairs:
             context.last_pairs = list(dict.fromkeys(pairs))
             context.last_index = facts.index
     return records, orphans
+
+
+def _stalled_strength(article: Article, facts: Facts, cue: Cue) -> str:
+    """Return the cue's strength; a suspension whose subject is a deal presupposes that deal.
+
+    "The data-centre project announced with G42 was suspended by the ministry": the project existed,
+    so the pair needs no other evidence, unlike "the regulator blocked the app".
+    """
+    if cue.stage != "stalled" or cue.strength != "strong":
+        return cue.strength
+    sentence = facts.sentence
+    begin = sentence.clause_starts[sentence.clause_of(cue.start)]
+    return "presupposing" if _DEAL_WORDS.search(article.text, begin, cue.start) else cue.strength
 
 
 def _orphan_records(article: Article, records: list[Record], orphans: list[tuple[int, Cue]]) -> list[Record]:

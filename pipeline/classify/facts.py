@@ -19,7 +19,8 @@ from datetime import date
 
 from pipeline.classify.countries import PARTY_STRONG, CountryMention, Span, mention_role
 from pipeline.classify.matcher import plain_text
-from pipeline.classify.partners import PartnerMention, is_rival_mention, ownership_end, referring_phrase_start
+from pipeline.classify.partners import (PartnerMention, find_state_organisations, is_rival_mention, ownership_end,
+                                        referring_phrase_start)
 from pipeline.classify.stages import Cue, Token, find_cues
 from pipeline.classify.text import Sentence, add_clauses, split_sentences
 from pipeline.classify.vocab import Entry, Vocabulary
@@ -172,8 +173,38 @@ def _place_entities(article: Article, entities: list[tuple[int, int, Entry]], st
                 facts.countries.append(CountryMention(article.proxies[mention.name], mention.start, mention.end,
                                                       "proxy", "party", PARTY_STRONG))
         facts.partners = [m for m in facts.partners if m.name not in article.proxies]
+    _place_state_organisations(article, entities, starts)
+    for facts in article.facts:
         facts.countries.sort(key=lambda m: m.start)
     article.partner_mentions = [m for m in article.partner_mentions if m.name not in article.proxies]
+
+
+def _place_state_organisations(article: Article, entities: list[tuple[int, int, Entry]], starts: list[int]) -> None:
+    """Make every mention of an organisation the article shows to be state-owned a party for its state.
+
+    "Aramco, which is majority-owned by the Saudi state": "a memorandum with Saudi Aramco" is then
+    a memorandum with Saudi Arabia. Registry partners keep their own ownership rule.
+    """
+    text = article.text
+    partner_spans = [(s, e) for s, e, entry in entities if entry.kind in ("partner", "product")]
+    for name, low, high in find_state_organisations(text):
+        codes = [entry.value for s, _, entry in entities if entry.kind == "country" and low <= s < high]
+        if len(set(codes)) != 1:
+            continue
+        forms = {name}
+        words = name.split()
+        if len(words) > 1 and any(text.startswith(words[0], s) and entry.kind == "country"
+                                  for s, _, entry in entities if low <= s < high):
+            forms.add(" ".join(words[1:]))  # "Saudi Aramco" is also "Aramco"
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")\b")
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e in partner_spans):
+                continue
+            facts = article.facts[bisect.bisect_right(starts, match.start()) - 1]
+            if match.end() > facts.sentence.end or any(m.form == "proxy" and m.start <= match.start() < m.end for m in facts.countries):
+                continue
+            facts.countries = [m for m in facts.countries if not (match.start() <= m.start < match.end())]
+            facts.countries.append(CountryMention(codes[0], match.start(), match.end(), "proxy", "party", PARTY_STRONG))
 
 
 def _place_partners(article: Article, entities: list[tuple[int, int, Entry]],

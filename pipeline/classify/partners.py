@@ -34,23 +34,50 @@ _DESCRIPTOR_AFTER = re.compile(
 _OWNED_AFTER = re.compile(
     r"^\s*,?\s*(?:(?:is|was|which\s+is|est|es)\s+)?(?:(?:the|a|an|une?|la|le|el)\s+)?(?:[\w-]+\s+){0,4}?"
     r"(?:wholly\s+|majority[- ]|fully\s+)?(?:owned|set\s+up|created|launched|established|founded|controlled|"
-    r"détenue?|créée?|fondée?|propiedad)\s+(?:[\w-]+\s+){0,3}?(?:by|par|por|de)\s+", re.IGNORECASE)
+    r"détenue?|créée?|fondée?|propiedad|subsidiary|unit|arm|division|filiale|filial)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:by|par|por|de|of|du|del)\s+", re.IGNORECASE)
 # "state-owned Humain", "la société publique Foo"
 _OWNED_BEFORE = re.compile(r"\b(?:state|government)[- ]owned\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+# An organisation outside the registry that the article shows to be the state's: "Aramco, which is
+# majority-owned by the Saudi state", "Fortum, the Finnish energy company in which the state holds a
+# majority stake", "state-owned utility Foo Power", "la empresa estatal Foo", "l'entreprise publique Foo".
+_ORG_NAME = r"[A-Z][\w&'-]*(?:[ ][A-Z][\w&'-]*){0,3}"
+_STATE_OWNER = (r"(?:the\s+|its\s+|la\s+|el\s+|l')?(?:[\w-]+\s+){0,2}?(?:state|government|treasury|"
+                r"état|estado|gobierno|gouvernement)\b")
+_STATE_ORG_PATTERNS = (
+    re.compile(rf"(?P<name>{_ORG_NAME}),\s+(?:which|that|qui|que)\s+(?:is|was|est|es)\s+(?:[\w-]+\s+){{0,2}}?"
+               rf"(?:wholly[- ]|majority[- ]|fully[- ]|partly[- ]|mostly[- ])?(?:owned|controlled|détenue?|controlada|"
+               rf"controlado|propiedad)\s+(?:by|par|por|de|del)\s+{_STATE_OWNER}"),
+    re.compile(rf"(?P<name>{_ORG_NAME}),\s+(?:the|a|an|la|le|l'|el|una?)\s*[^,.;:]{{0,60}}?(?:in\s+which\s+the\s+"
+               rf"(?:state|government)\s+(?:holds|owns|has)|(?:state|government)[- ](?:owned|controlled|run)|"
+               rf"(?:majority|wholly)[- ]owned\s+by\s+{_STATE_OWNER}|dont\s+l'(?:é|É)tat\s+(?:détient|est)|"
+               rf"publique?s?\b|estatal(?:es)?\b|pública\b)"),
+    re.compile(rf"\b(?:state|government)[- ](?:owned|controlled|run)\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<name>{_ORG_NAME})"),
+    re.compile(rf"\b(?:entreprise|société|compagnie|groupe|empresa|compañía)\s+(?:publique|estatal|pública|"
+               rf"d'(?:É|é)tat|del\s+Estado)\s+(?P<name>{_ORG_NAME})"),
+)
+# Plain substring tests: most articles have none of these, and `in` is far cheaper than a regex scan.
+_STATE_ORG_HINTS = ("owned", "controlled", "state holds", "government holds", "publique", "estatal", "pública",
+                    "d'État", "d'état", "del Estado", "l'État détient", "controlad", "propiedad", "détenu")
 _PARTNER_ANAPHOR = re.compile(
     r"(?:\b(?:the|la|le|l'|el|its)\s+|'s\s+)(?:[\w.()'-]+\s+){0,3}?$", re.IGNORECASE)
 _ORG_NOUNS = (r"start-?ups?|company|firm|developer|lab|laboratory|provider|scale-?up|unicorn|chipmaker|"
               r"jeune\s+pousse|entreprise|société|empresa|compañía")
+# French and Spanish adjectives after the noun: "la start-up arequipeña Foo", "la jeune pousse lyonnaise Foo"
+_POSTPOSED = (r"(?!(?:de|del|des|du|of|in|en|for|para|pour|con|with|y|and|et|la|le|el|los|las|les|que|qui|which|"
+              r"that)\s)[a-zà-ÿ][\w-]*\s+")
 _NAME = r"[A-Z][\w&.'-]*(?:\s+(?:[A-Z][\w&.'-]*|AI|IA|Labs?|de|of|and|&)){0,4}"
 _DESCRIBED_NAME = re.compile(
-    rf"\b(?P<desc>(?:[\w-]+\s+){{0,3}}?)(?P<noun>{_ORG_NOUNS})\s+(?:called\s+|named\s+|baptisée?\s+)?(?P<name>{_NAME})",
+    rf"\b(?P<desc>(?:[\w-]+\s+){{0,3}}?)(?P<noun>{_ORG_NOUNS})\s+(?:{_POSTPOSED}){{0,2}}"
+    rf"(?:called\s+|named\s+|baptisée?\s+|llamada\s+)?(?P<name>{_NAME})",
     re.UNICODE)
 _NAME_DESCRIBED = re.compile(
     rf"(?P<name>{_NAME}),\s+(?:a|an|the|une?|la|le|una?)\s+(?P<desc>(?:[\w-]+\s+){{0,4}}?)(?P<noun>{_ORG_NOUNS})\b",
     re.UNICODE)
 _SUFFIXED_NAME = re.compile(
     r"\b(?:with|avec|con|and|et|y)\s+(?P<name>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}\s+"
-    r"(?:AI|IA|Labs|Robotics|Intelligence|Analytics|Technologies|Systems|Computing|Inc|Ltd|GmbH|SAS|S\.A\.))\b")
+    r"(?:AI|IA|Labs|Robotics|Intelligence|Analytics|Analytica|Technologies|Tech|Systems|Computing|Solutions|Software|"
+    r"Inc|Ltd|GmbH|SAS|S\.A\.))\b")
 _AI_WORDS = re.compile(
     r"\b(?:AI|IA|A\.I\.|artificial intelligence|intelligence artificielle|inteligencia artificial|machine learning|"
     r"data|cloud|chips?|computing|robotics|LLM|language models?|GPU|semiconductor|Labs|Intelligence|Analytics)\b")
@@ -94,6 +121,19 @@ def ownership_end(text: str, start: int, end: int) -> int | None:
     return end + match.end() if match else None
 
 
+def find_state_organisations(text: str) -> list[tuple[str, int, int]]:
+    """Return (name, start, end of its description) for organisations the text says the state owns."""
+    if not any(hint in text for hint in _STATE_ORG_HINTS):
+        return []
+    found: list[tuple[str, int, int]] = []
+    for regex in _STATE_ORG_PATTERNS:
+        for match in regex.finditer(text):
+            name = _clean_name(match.group("name"))
+            if len(name) >= 3 and not _NOT_COMPANY.match(name):
+                found.append((name, match.start(), match.end()))
+    return found
+
+
 def referring_phrase_start(text: str, sentence_start: int, noun_start: int) -> int | None:
     """Return where "the company", "the San Francisco-based firm", "Elon Musk's company" begins, or None.
 
@@ -115,13 +155,15 @@ def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple
     blocked = list(taken)
     found: list[PartnerMention] = []
     chunk = text[start:end]
+    ai_clause = bool(_AI_WORDS.search(chunk))
     for regex in (_DESCRIBED_NAME, _NAME_DESCRIBED, _SUFFIXED_NAME):
         for match in regex.finditer(chunk):
             name = _clean_name(match.group("name"))
             described = match.groupdict().get("desc") or ""
             if not name or _NOT_COMPANY.match(name) or len(name) < 3:
                 continue
-            if regex is not _SUFFIXED_NAME and not _AI_WORDS.search(described + " " + name):
+            # The organisation is an AI one when it says so, or when the clause it acts in is about AI.
+            if regex is not _SUFFIXED_NAME and not _AI_WORDS.search(described + " " + name) and not ai_clause:
                 continue
             name_start = start + match.start("name")
             name_end = name_start + len(name)

@@ -57,7 +57,23 @@ _WITH_AFTER = re.compile(r"^(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\b", re.IGNO
 _OWNER_BEFORE = re.compile(r"\b(?:its|their|his|her|son|sa|ses|leur|leurs|su|sus)\s+(?:[\w-]+\s+){0,2}$",
                            re.IGNORECASE)
 _TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
+# "A memorandum could be signed later this year", "un protocole pourrait être signé", "un memorando
+# podría firmarse": a modal after the deal noun puts the document in the future.
+_MODAL_AFTER = re.compile(
+    r"^(?:\s+[\w'-]+){0,3}?\s+(?:could|might|may|would|will|should|is\s+(?:expected|set|due|likely)\s+to|"
+    r"are\s+(?:expected|set|due|likely)\s+to|pourrait|pourraient|devrait|devraient|pourra|sera|seront|"
+    r"podría|podrían|debería|deberían|podrá|será|serán)\s+(?:(?:soon|then|still|only|also|possibly|"
+    r"eventually|bientôt|pronto)\s+)?(?:(?:be|être|ser|estar)\s+(?:[\w-]+\s+)?(?:signed|inked|sealed|concluded|"
+    r"finali[sz]ed|agreed|reached|struck|ready|announced|signé|signée|conclu|conclue|prêt|prête|firmado|"
+    r"firmada|suscrito|listo|lista)|firmarse|suscribirse|concluirse|signer|conclure|firmar|ready|prêt|prête|"
+    r"come|follow|suivre|seguir)\b", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
+# "has not published the terms of its partnership": the negation governs "terms", and the
+# partnership stands; "has not signed any of the deals" still negates the deals.
+_OF_HEAD = re.compile(
+    r"\b(?!(?:any|none|one|either|all|each|signing|signature|conclusion|ninguno|ninguna|aucun|aucune|firma)\b)"
+    r"[\w-]+\s+(?:of|de|du|des|del|d')\s*(?:(?:the|its|their|this|that|la|le|les|l'|el|los|las|su|sus|son|sa|"
+    r"ses|leur|leurs)\s*)?(?:[\w-]+\s+)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -116,7 +132,8 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
     """Return True when a negation or modal word governs the cue."""
     negation = _near_before(text, tokens, "neg", cue.start, NEGATION_WINDOW, floor)
     if negation is not None and not _NOT_ONLY.match(text[negation.end:cue.start]):
-        return True
+        if not (cue.stage == "agreement" and _OF_HEAD.search(text[negation.end:cue.start])):
+            return True
     if _inside(tokens, "neg", cue.start, cue.end):
         return True
     modal = _near_before(text, tokens, "modal", cue.start, MODAL_WINDOW, floor)
@@ -127,6 +144,8 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
         if not month and not continuing:
             return True
     if _inside(tokens, "modal", cue.start, cue.end):
+        return True
+    if cue.stage in ("mou", "agreement") and _MODAL_AFTER.match(text[cue.end:cue.end + 80]):
         return True
     if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
         return True

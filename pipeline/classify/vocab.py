@@ -267,8 +267,12 @@ def _partner_entries(partners: dict[str, Partner], ci: dict[str, list[Entry]],
     fuzzy: dict[str, str] = {}
     for partner in partners.values():
         cased = set(partner.cased_aliases)
+        # "Writer Inc" stripped of its suffix is "Writer", a word: a cased form stays cased.
+        folded = {c.casefold() for c in cased}
         for alias in ({partner.name} - cased) | set(partner.aliases):
             for form in _partner_forms(alias):
+                if form.casefold() in folded:
+                    continue
                 # Short forms are acronyms ("AMD", "G42"): matching them in any case finds words.
                 if len(form) <= 4:
                     _add(cs, form, Entry("partner", partner.name), lower=False)
