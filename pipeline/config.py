@@ -165,6 +165,7 @@ def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Sou
         every = parse_interval(reader.get(item, where, "every", str, "30m"))
     except ValueError as exc:
         raise reader.fail(where, "every", str(exc)) from None
+    reader.get(item, where, "enabled", bool, True)
     options = {k: item[k] for k in ("link_selector", "query", "timespan", "max_records", "enabled") if k in item}
     url = reader.get(item, where, "url", str) or reader.get(item, where, "path", str)
     if kind == "gdelt":

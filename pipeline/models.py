@@ -22,6 +22,11 @@ class Source:
     full_text: str = "auto"  # auto | always | never
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def enabled(self) -> bool:
+        """Return False when the config switched this source off (`enabled = false`)."""
+        return self.options.get("enabled", True) is not False
+
 
 @dataclass
 class FetchResult:

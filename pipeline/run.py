@@ -74,7 +74,8 @@ def run_once(settings: Settings, db: store.Database, *, source_names: Iterable[s
     """Fetch the named (else all, or only the due) sources once, store what is new, and return the summary."""
     started = time.monotonic()
     names = list(source_names)
-    sources = [settings.source(n) for n in names] if names else list(settings.sources)
+    # A source switched off with `enabled = false` runs only when named.
+    sources = [settings.source(n) for n in names] if names else [s for s in settings.sources if s.enabled]
     store.sync_sources(db, settings.sources)
     if only_due and not names:
         now = datetime.now(timezone.utc)

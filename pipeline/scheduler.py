@@ -70,7 +70,7 @@ class Service:
     def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None,
                  clock: Clock = utc_now) -> None:
         self.settings = settings
-        self.sources = [s for s in settings.sources if s.options.get("enabled", True) is not False]
+        self.sources = [s for s in settings.sources if s.enabled]
         self.clock = clock
         # One fetcher for every job, so per-host spacing holds across sources that share a host.
         self.fetcher = Fetcher(settings.http, transport)

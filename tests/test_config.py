@@ -55,6 +55,7 @@ def test_bad_intervals_are_refused(text: str) -> None:
         ("[[sources]\nname = 1", "invalid TOML"),
         ('[[sources]]\nname = "g"\nkind = "gdelt"\nquery = "OpenAI"\ntimespan = "forever"\n', "source 'g': key 'timespan'"),
         ('[dedupe]\nwindow_dayz = 3\n', "[dedupe]: key 'window_dayz'"),
+        ('[[sources]]\nname = "a"\nurl = "x.xml"\nenabled = "no"\n', "source 'a': key 'enabled'"),
         ('[dedupe]\nwindow_days = -1\n', "[dedupe]: dedupe setting window_days"),
     ],
 )

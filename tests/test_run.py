@@ -452,3 +452,11 @@ def test_an_unexpected_error_fails_its_source_alone(tmp_path: Path, httpserver: 
     assert outcomes["good"].new_articles == 2
     assert db.execute("SELECT COUNT(*) FROM articles WHERE source = 'trap'").fetchone()[0] == 0
     assert store.source_state(db, "trap")["consecutive_failures"] == 1
+
+
+def test_disabled_sources_run_only_when_named(tmp_path: Path, good_feed: Source) -> None:
+    off = Source(name="off", kind="feed", url=good_feed.url, full_text="never", options={"enabled": False})
+    settings = settings_for(tmp_path, [off])
+    db = store.open_db(settings.db_path)
+    assert run_once(settings, db).outcomes == []
+    assert [o.name for o in run_once(settings, db, source_names=["off"]).outcomes] == ["off"]
