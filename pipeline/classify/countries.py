@@ -21,6 +21,9 @@ LOGGER = logging.getLogger(__name__)
 PARTY_STRONG = 2  # a state body is named: "Chile's government", a ministry, a leader
 PARTY_PLAIN = 1  # the country itself acts: "Greece signed", "with Vietnam"
 
+NAME_WINDOW = 7  # words of a state body's name before its head noun: "Information and Communication Technology Agency"
+# "Sri Lanka's Information and Communication Technology Agency": a named body, capitalised up to its head noun
+_NAME_WORDS = re.compile(r"(?:'s)?\s*(?:(?:[A-Z][\w&-]*|and|of|for|the|&|de|du|des|del|la|el|y|et)\s+)*")
 _BASED = re.compile(r"^(?:-|\s)(?:based|headquartered|born|founded|made)\b", re.IGNORECASE)
 _COMPOUND = re.compile(r"^-\w")
 _POSSESSIVE = re.compile(r"^'s?\s+")
@@ -109,7 +112,9 @@ def _state_after(text: str, tokens: Sequence[Token], end: int, window: int) -> s
     if token is None:
         return None
     between = text[end:token.start]
-    if _words(between) > window or re.search(r"[,;:.]\s", between):
+    if re.search(r"[,;:.]\s", between):
+        return None
+    if _words(between) > window and not (_words(between) <= NAME_WINDOW and _NAME_WORDS.fullmatch(between)):
         return None
     return "regulator" if token.has("regulator") else "state"
 

@@ -50,6 +50,8 @@ _ITS_START = re.compile(r"^[\s\"“«]*(?:Its|Their|Sa|Son|Ses|Su|Sus)\b")
 _DEAL_WORDS = re.compile(r"\b(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|"
                          r"initiative|talks|negotiations|accord|projet|proyecto|contract|contrat|contrato|"
                          r"partenariat|acuerdo|convenio|programa)\b", re.IGNORECASE)
+_CLAUSE_OPENER = re.compile(r"(?:(?:and|but|while|whereas|et|mais|y|pero|mientras)\s+)?(?:the\s+|la\s+|le\s+|el\s+)?",
+                            re.IGNORECASE)
 _PRONOUN_SUBJECT = re.compile(r"^[\s\"“«]*(?:It|Elle|Il|Ella|The company|The firm|The group|L'entreprise|"
                               r"La société|Le groupe|La empresa|La compañía)\b")
 
@@ -172,10 +174,10 @@ def _partner_fallback(article: Article, facts: Facts, context: _Context, countri
 
 
 def _reachable(facts: Facts, clause: int, other: int) -> bool:
-    """Return True when no semicolon separates the two clauses of the sentence (or they are one)."""
+    """Return True when no semicolon or comma splice separates the two clauses of the sentence (or they are one)."""
     marks = facts.sentence.clause_marks
     low, high = min(clause, other), max(clause, other)
-    return all(marks[k] != ";" for k in range(low + 1, high + 1))
+    return all(marks[k] not in (";", "splice") for k in range(low + 1, high + 1))
 
 
 def _borrowable(facts: Facts, clause: int, other: int, cue_clauses: set[int]) -> bool:
@@ -204,8 +206,15 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
         return None  # a deal between two companies
     if clause in facts.enforcement or _between_companies(article, facts, cue):
         return None  # an antitrust probe of a deal, or "a joint venture of OpenAI, SoftBank and Oracle"
+    if _describes_partner(article, facts, clause) and not clause_countries:
+        return None  # "Microsoft, which opened its first data centre in 2019, ...": the partner's own history
     others = [k for k in range(len(sentence.clause_starts)) if _borrowable(facts, clause, k, cue_clauses)]
-    partners = clause_partners + [p for k in others for p in facts.partner_names(k) if p not in clause_partners]
+    # A clause that names both sides keeps them against a clause with a partner of its own as subject:
+    # "Kenya and Microsoft launched ..., and Nvidia said it would donate GPUs" is not Nvidia's launch.
+    direct_clause = bool(clause_partners and clause_countries)
+    lenders = [k for k in others if not (clause_partners and _describes_partner(article, facts, k))
+               and not (direct_clause and _partner_subject(article, facts, k))]
+    partners = clause_partners + [p for k in lenders for p in facts.partner_names(k) if p not in clause_partners]
     countries = list(dict.fromkeys(clause_countries or [c for k in others for c in facts.parties(k)]))
     if sentence.clause_marks[clause] in RELATIVE_OPENERS:
         # A relative clause is about its antecedent: "..., under which OpenAI and Anthropic have
@@ -218,7 +227,10 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
     if not partners:
         span = (sentence.clause_starts[clause],
                 sentence.clause_starts[clause + 1] if clause + 1 < len(sentence.clause_starts) else sentence.end)
-        found = _partner_fallback(article, facts, context, countries, span if facts.parties() else (0, 0))
+        # An unregistered organisation is looked for only where a state acts: the sentence names
+        # one, or "the ministry" stands for the article's country.
+        found = _partner_fallback(article, facts, context, countries,
+                                  span if facts.parties() or countries else (0, 0))
         partners = list(dict.fromkeys(m.name for m in found))
         if not countries and partners:
             countries = _country_fallback(article, facts, context, partners, clause, cue.stage)
@@ -227,6 +239,22 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
     if not countries or not partners:
         return None
     return countries, partners, direct
+
+
+def _describes_partner(article: Article, facts: Facts, clause: int) -> bool:
+    """Return True for a relative clause hung on a partner's name: "Nvidia, whose partners Foxconn and Dell ..."."""
+    sentence = facts.sentence
+    if clause == 0 or sentence.clause_marks[clause] not in RELATIVE_OPENERS:
+        return False
+    begin = sentence.clause_starts[clause]
+    return any(0 <= begin - m.end <= 2 and article.text[m.end:begin].strip() in ("", ",") for m in facts.partners)
+
+
+def _partner_subject(article: Article, facts: Facts, clause: int) -> bool:
+    """Return True when a clause opens with a partner as its subject: "..., and Nvidia said"."""
+    sentence = facts.sentence
+    opener = _CLAUSE_OPENER.match(article.text, sentence.clause_starts[clause])
+    return opener is not None and any(m.start == opener.end() for m in facts.partners)
 
 
 def _sole_partner(article: Article, facts: Facts, context: _Context, countries: list[str]) -> list[str]:
@@ -292,7 +320,7 @@ def _attribute(article: Article, established: dict[str, set[str]],
             continue
         pairs = _co_mentions(facts)
         cue_clauses = {facts.sentence.clause_of(c.start) for c in facts.cues}
-        for cue in facts.cues:
+        for cue in sorted(facts.cues, key=lambda c: c.start):
             parties = _cue_parties(article, facts, cue, context, cue_clauses)
             if parties is None:
                 if cue.stage == "stalled" and not facts.parties() and not facts.partner_names():
@@ -300,12 +328,12 @@ def _attribute(article: Article, established: dict[str, set[str]],
                 continue
             countries, partners, direct = parties
             strength = _stalled_strength(article, facts, cue)
-            for country in countries:
-                for partner in partners:
-                    if partner in article.proxies:
-                        continue
-                    records.append(Record(country, partner, cue.stage, strength, facts.index, cue.start, direct))
-                    pairs.append((country, partner))
+            found = [(c, p) for c in countries for p in partners if p not in article.proxies]
+            records += [Record(c, p, cue.stage, strength, facts.index, cue.start, direct) for c, p in found]
+            pairs += found
+            if found:
+                # "..., after the two sides failed to agree": the pair just named in this sentence
+                context.last_pairs, context.last_index = list(dict.fromkeys(found)), facts.index
         if pairs:
             context.last_pairs = list(dict.fromkeys(pairs))
             context.last_index = facts.index

@@ -22,7 +22,7 @@ from pipeline.classify.matcher import plain_text
 from pipeline.classify.partners import (PartnerMention, find_state_organisations, is_rival_mention, ownership_end,
                                         referring_phrase_start)
 from pipeline.classify.stages import Cue, Token, find_cues
-from pipeline.classify.text import Sentence, add_clauses, split_sentences
+from pipeline.classify.text import RELATIVE_OPENERS, Sentence, add_clauses, split_sentences
 from pipeline.classify.vocab import Entry, Vocabulary
 
 LOGGER = logging.getLogger(__name__)
@@ -38,6 +38,20 @@ _AND = re.compile(r"^\s*,?\s*(?:and|or|et|ou|y|o|&)\s+(?:the\s+)?$")
 _COMMA = re.compile(r"^\s*,\s*$")
 _LIST_GOES_ON = re.compile(r"^(?:\s*,\s*[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|et|ou|y|o)\s+")
 _APPOSITION = re.compile(r"[\w)],\s*$")
+# ", Kuwait courts Oracle": a comma, then the country that opens the next statement
+_SPLICE_COMMA = re.compile(r",\s+")
+_HARDWARE = (r"(?:GPUs?|chips?|superchips?|processors?|accelerators?|graphics\s+cards?|hardware|semiconductors?|"
+             r"puces?|processeurs?|cartes\s+graphiques|procesadores?|tarjetas\s+gráficas)")
+# "Nvidia GPUs", "Nvidia's H100 chips", "des puces Nvidia", "procesadores de Nvidia"
+_HARDWARE_AFTER = re.compile(rf"^(?:'s)?(?:\s+[A-Z0-9][\w-]*){{0,2}}\s+{_HARDWARE}\b")
+_HARDWARE_BEFORE = re.compile(rf"\b{_HARDWARE}\s+(?:[A-Z0-9][\w-]*\s+)?(?:(?:from|made\s+by|de|d'|del)\s*)?$")
+# "Nvidia supplies the chips to G42", "Nvidia fournira les puces", "Nvidia suministra"
+_SUPPLIES_AFTER = re.compile(
+    r"\s+(?:will\s+|would\s+|also\s+)?(?:supplies|supplied|supply|supplying|sells|sold|ships|shipped|"
+    r"fournit|fournira|fournissent|suministra|suministrará|suministran)\b", re.IGNORECASE)
+_SPEAKER_AFTER = re.compile(
+    r"\s+(?:said|says|told|added|noted|confirmed|stated|wrote|a\s+(?:indiqué|déclaré|précisé|annoncé)|indique|"
+    r"précise|dijo|afirmó|señaló|indicó|informó)\b", re.IGNORECASE)
 _HEADING_GLUE = re.compile(r"\b(?:and|et|y)\b|[&.,]")
 
 
@@ -159,8 +173,83 @@ def build_article(vocab: Vocabulary, title: str, text: str, published: date | No
         # Only sentences with a cue or a party can take part in a deal; the rest stay undescribed.
         if facts.countries or facts.partners or any(t.kinds & CUE_KINDS for t in facts.tokens):
             add_clauses(doc, facts.sentence)
+            _split_comma_splices(article, facts)
+            _close_partner_relatives(article, facts)
             _describe(article, facts)
     return article
+
+
+def _split_comma_splices(article: Article, facts: Facts) -> None:
+    """Break a sentence at a comma when both sides report an event of their own.
+
+    "Oman's fund backs a Cerebras cluster, Kuwait courts Oracle, Bahrain's cloud goes live" reports
+    three events; the "splice" clauses it makes lend parties to none of the others. "X signs a
+    memorandum with Mistral AI, talks go on with OVHcloud" keeps its subject but gives each cue its
+    own partner. A list ("with Estonia, Greece and Kazakhstan in talks") is not split.
+    """
+    sentence, text = facts.sentence, article.text
+    breaks: dict[int, str] = {}
+    for comma in _SPLICE_COMMA.finditer(text, sentence.start, sentence.end):
+        begin = comma.end()
+        if begin in sentence.clause_starts:
+            continue
+        low = max([b for b in breaks if b < begin] + [sentence.clause_starts[sentence.clause_of(comma.start())]])
+        next_comma = text.find(", ", begin, sentence.end)
+        high = sentence.end if next_comma < 0 else next_comma
+        if any(m.start == begin for m in facts.countries):
+            if _reports_event(facts, low, comma.start(), own_country=True) and _reports_event(facts, begin, high):
+                breaks[begin] = "splice"
+        elif _partner_event(facts, low, comma.start(), begin, high):
+            breaks[begin] = ","
+    _add_breaks(sentence, list(breaks.items()))
+
+
+def _close_partner_relatives(article: Article, facts: Facts) -> None:
+    """End a relative clause hung on a partner at its closing comma: "Microsoft, which opened ..., signed"."""
+    sentence, text = facts.sentence, article.text
+    extra: list[tuple[int, str]] = []
+    for number, (begin, mark) in enumerate(zip(sentence.clause_starts, sentence.clause_marks)):
+        if mark not in RELATIVE_OPENERS or not any(0 <= begin - m.end <= 2 for m in facts.partners):
+            continue
+        end = sentence.clause_starts[number + 1] if number + 1 < len(sentence.clause_starts) else sentence.end
+        comma = text.find(", ", begin, end)
+        if comma > 0 and comma + 2 < end:
+            extra.append((comma + 2, "resume"))
+    _add_breaks(sentence, extra)
+
+
+def _add_breaks(sentence: Sentence, breaks: list[tuple[int, str]]) -> None:
+    """Add clause breaks (offset, mark) to a sentence, keeping its clauses in order."""
+    if breaks:
+        pairs = sorted(set(zip(sentence.clause_starts, sentence.clause_marks)) | set(breaks))
+        sentence.clause_starts = tuple(start for start, _ in pairs)
+        sentence.clause_marks = tuple(mark for _, mark in pairs)
+
+
+def _has_cue(facts: Facts, low: int, high: int) -> bool:
+    return any(low <= t.start < high and t.kinds & CUE_KINDS for t in facts.tokens)
+
+
+def _reports_event(facts: Facts, low: int, high: int, own_country: bool = False) -> bool:
+    """Return True when text[low:high] names one country and a partner or a cue, apart from a list.
+
+    The partner alone is enough on either side: "Nigeria signed with OpenAI, Ghana with Anthropic"
+    pairs Ghana with Anthropic only.
+    """
+    countries = [m for m in facts.countries if low <= m.start < high]
+    if len({m.code for m in countries}) != 1:
+        return False
+    if own_country and countries[-1].end >= high - 1:
+        return False  # "... with Estonia, Greece": a list, not a new statement
+    return _has_cue(facts, low, high) or any(low <= m.start < high for m in facts.partners)
+
+
+def _partner_event(facts: Facts, low: int, comma: int, begin: int, high: int) -> bool:
+    """Return True when both sides of a comma hold a cue and partners of their own ("..., talks go on with B")."""
+    before = {m.name for m in facts.partners if low <= m.start < comma}
+    after = {m.name for m in facts.partners if begin <= m.start < high}
+    return bool(before and after and not before & after and _has_cue(facts, low, comma)
+                and _has_cue(facts, begin, high))
 
 
 def _place_entities(article: Article, entities: list[tuple[int, int, Entry]], starts: list[int]) -> None:
@@ -172,11 +261,32 @@ def _place_entities(article: Article, entities: list[tuple[int, int, Entry]], st
             if mention.name in article.proxies:
                 facts.countries.append(CountryMention(article.proxies[mention.name], mention.start, mention.end,
                                                       "proxy", "party", PARTY_STRONG))
-        facts.partners = [m for m in facts.partners if m.name not in article.proxies]
+        facts.partners = [m for m in facts.partners if m.name not in article.proxies
+                          and not _bystander_mention(article, facts, m)]
     _place_state_organisations(article, entities, starts)
     for facts in article.facts:
         facts.countries.sort(key=lambda m: m.start)
     article.partner_mentions = [m for m in article.partner_mentions if m.name not in article.proxies]
+
+
+def _bystander_mention(article: Article, facts: Facts, mention: PartnerMention) -> bool:
+    """Return True when a partner only supplies, or reports on, another (not state-owned) partner's deal.
+
+    "Nebius will install several thousand Nvidia GPUs", "Nvidia supplies the chips to G42": the
+    chips are a component of the other partner's deal, not a deal of the chipmaker.
+    """
+    text = article.text
+    others = [m for m in facts.partners if m.name != mention.name and m.name not in article.proxies]
+    if not others:
+        return False
+    if _SUPPLIES_AFTER.match(text, mention.end, facts.sentence.end):
+        return True
+    if _SPEAKER_AFTER.match(text, mention.end, facts.sentence.end) and text[:mention.start].endswith(", "):
+        return True  # "..., Oracle said in a statement": the source of the news, not a party
+    if not any(m.start < mention.start for m in others):
+        return False
+    before = text[max(facts.sentence.start, mention.start - 40):mention.start]
+    return bool(_HARDWARE_AFTER.match(text[mention.end:mention.end + 60]) or _HARDWARE_BEFORE.search(before))
 
 
 def _place_state_organisations(article: Article, entities: list[tuple[int, int, Entry]], starts: list[int]) -> None:
@@ -356,13 +466,18 @@ def _heading(article: Article, facts: Facts) -> str | None:
 def dominant_country(article: Article) -> str | None:
     """Return the country the article is about, when one clearly dominates its mentions."""
     scores: Counter[str] = Counter()
+    acting: set[str] = set()
     for facts in article.facts:
         lead = 2 if facts.sentence.paragraph <= 1 else 1  # the headline and lead name the article's subject
         for mention in facts.countries:
             weight = DOMINANCE_WEIGHTS[mention.role] * (2 if mention.strength == PARTY_STRONG else 1)
             scores[mention.code] += weight * lead
+            if mention.role != "context" or mention.form != "demonym":
+                acting.add(mention.code)
     ranked = scores.most_common(2)
-    if not ranked or ranked[0][1] < 0.5:
+    # A country only ever named by adjectives describing other things ("un acteur européen", "le droit
+    # européen") is no setting of the article, let alone the state whose ministry speaks.
+    if not ranked or ranked[0][1] < 0.5 or ranked[0][0] not in acting:
         return None
     if len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
         return None

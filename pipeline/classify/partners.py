@@ -27,6 +27,11 @@ _RIVAL_BEFORE = re.compile(
 _MEDIUM_BEFORE = re.compile(
     r"\b(?:posted|published|posting|wrote|written|statement|post|message|video|account|page|shared|said)\s+"
     r"(?:[\w-]+\s+){0,2}?(?:on|via|sur|en)\s+$", re.IGNORECASE)
+# "Siam AI, a partner of Nvidia", "Core42, the subsidiary of G42", "une filiale de Orange"
+_DESCRIPTOR_BEFORE = re.compile(
+    r"\b(?:partner|partners|customer|customers|subsidiary|unit|arm|affiliate|spin-?off|investee|"
+    r"partenaire|partenaires|filiale|socio|socios|filial)\s+(?:of|de|du|del|d')\s*(?:the\s+|la\s+|le\s+|el\s+|l')?$",
+    re.IGNORECASE)
 _DESCRIPTOR_AFTER = re.compile(
     r"^(?:-(?:backed|owned|funded|made|built|based|powered)\b|\s+(?:partner|partners|customer|customers|"
     r"subsidiary|unit|arm|affiliate|investee|spin-?off|alumni|veteran|veterans|rival|rivals)\b)", re.IGNORECASE)
@@ -102,11 +107,12 @@ def is_rival_mention(text: str, sentence_start: int, start: int, end: int) -> bo
     """Return True when the partner is named only as a rival, a medium or a descriptor.
 
     "rivals such as OpenAI", "a statement posted on Facebook", "Siam AI, the Nvidia partner",
-    "a Microsoft-backed start-up".
+    "a partner of Nvidia", "a Microsoft-backed start-up".
     """
     before = text[max(sentence_start, start - 60):start]
     after = text[end:end + 30]
-    return bool(_RIVAL_BEFORE.search(before) or _MEDIUM_BEFORE.search(before) or _DESCRIPTOR_AFTER.match(after))
+    return bool(_RIVAL_BEFORE.search(before) or _MEDIUM_BEFORE.search(before) or _DESCRIPTOR_BEFORE.search(before)
+                or _DESCRIPTOR_AFTER.match(after))
 
 
 def ownership_end(text: str, start: int, end: int) -> int | None:

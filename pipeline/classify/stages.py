@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline.classify.dates import MONTHS, WEEKDAYS
 from pipeline.classify.vocab import Entry
 
 LOGGER = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ VERB_BEFORE_NOUN = 4  # "signed a seven-year agreement"
 NOUN_BEFORE_VERB = 3  # "the agreement was signed"
 TRIAL_WINDOW = 8  # "used Microsoft 365 Copilot during a six-month trial"
 
+_DATE_WORDS = frozenset(MONTHS) | frozenset(WEEKDAYS)
+_DATE_FILLERS = frozenset({"on", "the", "of", "le", "el", "de", "del", "this", "last", "ce", "este"})
+_NUMBER = re.compile(r"\d{1,4}(?:st|nd|rd|th|er)?,?")
 _BREAK = re.compile(r"[;:()—–]|,\s|\s-\s|\.\s")
 _MONEY = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:[$€£¥]\s?\d|(?:US|CA|A|R|NZ)\$\s?\d|\d[\d.,]*\s?(?:billion|million|bn|mn|m\b|"
@@ -56,11 +60,16 @@ _WITH_AFTER = re.compile(r"^(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\b", re.IGNO
 # "its contract", "son contrat": a contract that exists
 _OWNER_BEFORE = re.compile(r"\b(?:its|their|his|her|son|sa|ses|leur|leurs|su|sus)\s+(?:[\w-]+\s+){0,2}$",
                            re.IGNORECASE)
+# "discuss the rollout of", "talks on a possible deployment", "explorer le déploiement de"
+_TALKED_GAP = re.compile(
+    r"\s+(?:(?:about|on|over|of|for|sur|sobre|de|du|la|le|les|l'|el|los|las|the|a|an|its|their|un|une|una|su|sus|"
+    r"son|sa|ses|leur|possible|potential|wider|future|nationwide|eventual|éventuel|éventuelle|posible)\s+)*")
 _TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
-# "A memorandum could be signed later this year", "un protocole pourrait être signé", "un memorando
-# podría firmarse": a modal after the deal noun puts the document in the future.
+# "A memorandum could be signed later this year", 'a memorandum "could be signed"', "un protocole
+# pourrait être signé", "un memorando podría firmarse": a modal after the deal noun puts the document
+# in the future.
 _MODAL_AFTER = re.compile(
-    r"^(?:\s+[\w'-]+){0,3}?\s+(?:could|might|may|would|will|should|is\s+(?:expected|set|due|likely)\s+to|"
+    r"^(?:[\s\"“”«»]+[\w'-]+){0,3}?[\s\"“”«»]+(?:could|might|may|would|will|should|is\s+(?:expected|set|due|likely)\s+to|"
     r"are\s+(?:expected|set|due|likely)\s+to|pourrait|pourraient|devrait|devraient|pourra|sera|seront|"
     r"podría|podrían|debería|deberían|podrá|será|serán)\s+(?:(?:soon|then|still|only|also|possibly|"
     r"eventually|bientôt|pronto)\s+)?(?:(?:be|être|ser|estar)\s+(?:[\w-]+\s+)?(?:signed|inked|sealed|concluded|"
@@ -105,9 +114,17 @@ class Token:
 
 
 def _gap(text: str, start: int, end: int) -> tuple[int, bool]:
-    """Return (words between, whether a clause break lies between) for text[start:end]."""
+    """Return (words between, whether a clause break lies between) for text[start:end].
+
+    A date does not part a verb from its noun: "firmaron el jueves 21 de agosto un convenio" is
+    "firmaron un convenio".
+    """
     between = text[start:end] if end > start else ""
-    return len(between.split()), bool(_BREAK.search(between))
+    words = between.split()
+    if any(w.lower().strip(".,") in _DATE_WORDS for w in words):
+        words = [w for w in words if w.lower().strip(".,") not in _DATE_WORDS and not _NUMBER.fullmatch(w)
+                 and w.lower() not in _DATE_FILLERS]
+    return len(words), bool(_BREAK.search(between))
 
 
 def _near_before(text: str, tokens: Sequence[Token], kind: str, position: int, window: int,
@@ -151,6 +168,8 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
         return True
     if cue.stage in ("launched", "stalled") and _INFINITIVE.search(text[max(floor, cue.start - 4):cue.start]):
         return True
+    if cue.stage == "launched" and _talked_about(text, tokens, cue, floor):
+        return True
     if cue.stage == "launched":
         after = text[cue.end:cue.end + 80]
         if _OWN_PREMISES.match(after) or _LAUNCH_OF_NAMED.match(after):
@@ -161,6 +180,18 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
             return True
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
             return True
+    return False
+
+
+def _talked_about(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
+    """Return True for a launch that is only the subject of talks: "to discuss the rollout", "explore deploying"."""
+    for token in reversed(tokens):
+        if token.end > cue.start:
+            continue
+        if token.end <= floor:
+            return False
+        entry = token.first("cue")
+        return entry is not None and entry.value == "talks" and bool(_TALKED_GAP.fullmatch(text[token.end:cue.start]))
     return False
 
 

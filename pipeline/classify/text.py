@@ -18,12 +18,15 @@ _SPLIT = re.compile(
     r"(?P<stop>[.!?…]+[\"'”»)\]]*[ \t\u00a0]+(?=[\"'“«(\[•\-–—]?\s*[A-ZÀ-ÖØ-Þ0-9¿¡]))")
 _LAST_WORD = re.compile(r"([\w.]+)[.!?…]+[\"'”»)\]]*\s*$")
 # Clause breaks: semicolons, colons, dashes, a comma before a conjunction or relative pronoun,
-# and "as" opening a clause of its own ("... discuss AI training as Querétaro region opens").
+# "as" opening a clause of its own ("... discuss AI training as Querétaro region opens"), and
+# "a week after" or "shortly before" another event.
 _CLAUSE = re.compile(
     r"(?P<mark>;|:(?=\s)|\s[—–](?=\s)|\s-(?=\s)|,(?=\s+(?P<word>and|but|while|whereas|as|which|who|although|"
     r"though|under which|after which|in which|whose|et|mais|alors que|tandis que|qui|dont|pero|mientras|y|"
-    r"aunque)\b)|(?<![Ss]uch)(?<![Ww]ell)(?<!known)(?<!serve)(?<!same)(?=\s+as\s+(?!part\b|well\b|a\b|an\b|of\b|"
-    r"soon\b|much\b|many\b|long\b|far\b|such\b|if\b|to\b|for\b|the first\b|one\b)(?:the\s+|[A-Z])))\s*")
+    r"aunque|after|before|après|avant|después|antes)\b)|(?<![Ss]uch)(?<![Ww]ell)(?<!known)(?<!serve)(?<!same)(?=\s+as\s+(?!part\b|well\b|a\b|an\b|of\b|"
+    r"soon\b|much\b|many\b|long\b|far\b|such\b|if\b|to\b|for\b|the first\b|one\b)(?:the\s+|[A-Z]))|"
+    r"(?=\s+(?:(?:a|one|two|three|four|five|six|several|a\s+few|\d+)\s+(?:days?|weeks?|months?|years?)|shortly|just|"
+    r"soon)\s+(?:after|before)\s))\s*")
 _OPENER = re.compile(r"\s*(?P<word>[\w']+(?:\s+which)?)")
 # "Following Saudi Arabia's deal with Groq, Qatar signed ...": the opening phrase is background.
 _INTRO = re.compile(
