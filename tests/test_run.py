@@ -294,6 +294,7 @@ def test_sigkill_mid_import_leaves_a_consistent_database(tmp_path: Path) -> None
         if db_path.exists() and _count(db_path) >= 1000 or process.poll() is not None:
             break
         time.sleep(0.05)
+    assert process.poll() is None, "the import ended before it could be killed mid-run"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
