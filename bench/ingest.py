@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import feedparser  # noqa: E402
 
 from pipeline.config import Settings  # noqa: E402
-from pipeline.run import import_jsonl  # noqa: E402
+from pipeline.run import import_jsonl, import_workers  # noqa: E402
 from pipeline.store import open_db  # noqa: E402
 
 COUNTRIES = ["Morocco", "Kenya", "India", "France", "Brazil", "Saudi Arabia", "Indonesia", "Chile", "Poland", "Japan"]
@@ -95,7 +95,8 @@ def dealwatch_import(records: list[dict[str, str]], folder: Path) -> tuple[float
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     db = open_db(folder / "dealwatch.db")
     started = time.perf_counter()
-    summary = import_jsonl(db, corpus, Settings(path=None, db_path=folder / "dealwatch.db"))
+    summary = import_jsonl(db, corpus, Settings(path=None, db_path=folder / "dealwatch.db"),
+                           workers=import_workers(len(records)))
     return time.perf_counter() - started, summary.new_articles
 
 

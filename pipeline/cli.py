@@ -116,7 +116,7 @@ def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str,
 def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: bool) -> None:
     """Ingest archived articles (corpus JSONL) as if fetched: normalise, classify, dedupe, store."""
     from pipeline.lock import DatabaseLock
-    from pipeline.run import import_jsonl
+    from pipeline.run import import_jsonl, import_workers
     from pipeline.store import open_db
 
     settings = load(config_path, db_path, need_config=False)
@@ -127,7 +127,7 @@ def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: b
         with jsonl.open("rb") as lines:
             total = sum(1 for _ in lines)
         with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-            summary = import_jsonl(db, jsonl, settings, progress=bar.update)
+            summary = import_jsonl(db, jsonl, settings, progress=bar.update, workers=import_workers(total))
     for error in summary.errors[:20]:
         click.echo(f"skipped: {error}", err=True)
     click.echo(summary.line())

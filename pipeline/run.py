@@ -7,9 +7,12 @@ classify → cluster into stories → store (one transaction per source batch).
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +26,7 @@ from pipeline.corpus import read_jsonl
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
-from pipeline.models import Article, Entry, FetchResult, Source
+from pipeline.models import Article, Classification, Entry, FetchResult, Source
 from pipeline.normalise import canonical_url, is_teaser, make_article
 from pipeline.parse import ParsedSource, gdelt_query_url, parse_source
 
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 IMPORT_BATCH = 1000
+PARALLEL_IMPORT_LINES = 2000  # below this, starting worker processes costs more than it saves
+Classifier = Callable[[list[Article]], list[Classification]]
 
 
 @dataclass
@@ -182,7 +187,13 @@ def build_articles(fetcher: Fetcher, source: Source, entries: list[Entry], worke
         return list(pool.map(build, entries))
 
 
-def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings) -> None:
+def classify_each(articles: list[Article]) -> list[Classification]:
+    """Return each article's classification, computed in this process."""
+    return [classify_article(a.title, a.text, a.published_at, a.lang) for a in articles]
+
+
+def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings,
+                  classify: Classifier = classify_each) -> None:
     """Fill `batch` with the distinct new articles (classified, with story refs) and the URLs of known copies."""
     distinct = merge_exact_copies(articles)
     by_url, by_hash = store.find_articles(db, (u for a in distinct for u in [a.url, *a.urls]),
@@ -193,8 +204,9 @@ def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article
         if stored is not None:
             batch.aliases.update({u: stored for u in [article.url, *article.urls] if u not in by_url})
             continue
-        article.classification = classify_article(article.title, article.text, article.published_at, article.lang)
         batch.articles.append(article)
+    for article, result in zip(batch.articles, classify(batch.articles)):
+        article.classification = result
     batch.story_refs = assign_stories(db, batch.articles, dedupe)
 
 
@@ -272,25 +284,58 @@ class ImportSummary:
                 f"{len(self.errors)} bad lines; elapsed: {self.elapsed:.1f}s")
 
 
+def import_workers(lines: int) -> int:
+    """Return how many processes should classify an import of `lines` lines (a pool only pays off when large)."""
+    return max(1, os.cpu_count() or 1) if lines >= PARALLEL_IMPORT_LINES else 1
+
+
+@contextmanager
+def classifier_pool(workers: int) -> Iterator[Classifier]:
+    """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1)."""
+    if workers < 2:
+        yield classify_each
+        return
+    # Not "fork": a forked worker would inherit the database lock's descriptor and hold the lock
+    # after its parent died. Forkserver workers start clean and load the vocabularies once each.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        def classify_parallel(articles: list[Article]) -> list[Classification]:
+            jobs = [(a.title, a.text, a.published_at, a.lang) for a in articles]
+            return list(pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+
+        yield classify_parallel
+
+
+def _classify_job(job: tuple[str, str, str | None, str | None]) -> Classification:
+    return classify_article(*job)
+
+
 def import_jsonl(db: store.Database, path: Path, settings: Settings,
-                 progress: Callable[[int], None] | None = None) -> ImportSummary:
+                 progress: Callable[[int], None] | None = None, workers: int = 1) -> ImportSummary:
     """Ingest archived articles in corpus format through normalise → classify → dedupe → store."""
     started = time.monotonic()
     summary = ImportSummary()
     source = f"import:{path.name}"
     fetched_at = store.now_iso()
-    for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-        articles = [make_article(entry, source, fetched_at) for entry in chunk]
-        batch = store.Batch(source=source, started_at=fetched_at)
-        prepare_batch(db, batch, articles, settings.dedupe)
-        new = store.save_batch(db, batch)
-        summary.lines += len(chunk)
-        summary.new_articles += new
-        summary.duplicates += len(chunk) - new
-        if progress:
-            progress(len(chunk))
+    with classifier_pool(workers) as classify:
+        for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
+            _import_chunk(db, chunk, source, fetched_at, settings, classify, summary)
+            if progress:
+                progress(len(chunk))
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def _import_chunk(db: store.Database, chunk: list[Entry], source: str, fetched_at: str, settings: Settings,
+                  classify: Classifier, summary: ImportSummary) -> None:
+    articles = [make_article(entry, source, fetched_at) for entry in chunk]
+    batch = store.Batch(source=source, started_at=fetched_at)
+    prepare_batch(db, batch, articles, settings.dedupe, classify)
+    new = store.save_batch(db, batch)
+    summary.lines += len(chunk)
+    summary.new_articles += new
+    summary.duplicates += len(chunk) - new
 
 
 def read_corpus(path: Path, errors: list[str]) -> Iterator[Entry]:

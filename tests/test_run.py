@@ -25,7 +25,7 @@ from pipeline import store
 from pipeline.cli import main
 from pipeline.config import HttpSettings, Settings, load_settings
 from pipeline.models import Source
-from pipeline.run import run_once
+from pipeline.run import import_jsonl, run_once
 
 REPO = Path(__file__).resolve().parents[1]
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -461,3 +461,22 @@ def test_disabled_sources_run_only_when_named(tmp_path: Path, good_feed: Source)
     db = store.open_db(settings.db_path)
     assert run_once(settings, db).outcomes == []
     assert [o.name for o in run_once(settings, db, source_names=["off"]).outcomes] == ["off"]
+
+
+def test_parallel_import_stores_what_a_serial_import_stores(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    records = [{"id": f"k{i}", "title": f"Kenya and Nvidia, part {i}" if i % 2 else f"Weather, part {i}", "lang": "en",
+                "url": f"https://wire.example/k/{i}", "published": "2025-10-08",
+                "text": f"Kenya's Ministry of Information signed a memorandum of understanding with Nvidia on "
+                        f"Tuesday. Item {i} of the series." if i % 2 else f"Rain fell in region {i} today."}
+               for i in range(40)]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    tables = []
+    for workers in (1, 2):
+        db = store.open_db(tmp_path / f"w{workers}.db")
+        assert import_jsonl(db, corpus, Settings(path=None, db_path=tmp_path / "x.db"), workers=workers).new_articles == 40
+        tables.append(db.execute("SELECT a.url, a.relevant, d.country, d.partner, m.stage FROM articles a "
+                                 "LEFT JOIN deal_mentions m ON m.article_id = a.id "
+                                 "LEFT JOIN deals d ON d.id = m.deal_id ORDER BY a.url").fetchall())
+    assert tables[0] == tables[1]
+    assert sum(1 for row in tables[0] if row[2:] == ("KE", "Nvidia", "mou")) == 20
