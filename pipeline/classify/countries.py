@@ -39,6 +39,17 @@ _COMPARE = re.compile(
     r"\b(?:rivals?|rivall?ing|outperform\w*|match(?:es|ing)?)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 _RANGE = re.compile(r"\bfrom\s+(?:the\s+)?[A-Z][\w' .-]*\s+to\s+(?:the\s+)?$")
 _HYPHENATED = re.compile(r"\w-$")
+# "Bancolombia, the largest bank of Colombia", "el mayor banco de Colombia": the country describes a
+# company, it does not act. Lower case only: "Bank of Ghana" is a central bank, the state's own.
+_ORG_OF = re.compile(
+    r"\b(?<!central\s)(?<!national\s)(?<!development\s)(?:bank|banks|lender|lenders|insurer|insurers|retailer|"
+    r"retailers|carrier|carriers|airline|airlines|conglomerate|banco|bancos|banque|banques|aseguradora|"
+    r"operador|opérateur|minorista|aerolínea)\s+(?:of|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$")
+# "across the kingdom and the United States": a country coordinated with a place is a place too.
+_PLACE_LIST = re.compile(
+    r"\b(?:in|across|throughout|within|outside|en|dans|à travers)\s+(?:the\s+|la\s+|le\s+|les\s+|el\s+|los\s+)?"
+    r"[\w-]+(?:\s+[\w-]+)?\s+(?:and|as well as|et|y)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+)?$",
+    re.IGNORECASE)
 # "A similar trial ... by Australia's federal agencies": a comparison, not this article's deal.
 _COMPARISON = re.compile(r"\b(?:similar|comparable|same|semblables?|similaires?|similares?|mism[oa]s?)\b[^.;:]{0,60}$",
                          re.IGNORECASE)
@@ -49,7 +60,9 @@ _PARTY_BEFORE = re.compile(r"\b(?:with|avec|con|between|entre|by|par|and|et|y)\s
                            re.IGNORECASE)
 _OF = re.compile(r"^\s*(?:of|of the|du|de|de la|d'|des|del)\s*$", re.IGNORECASE)
 _ORG_AFTER = re.compile(
-    r"^\s+(?:[\w().'&-]+\s+){0,3}?(?:company|companies|firm|firms|start-?ups?|group|groups|giant|giants|lab|labs|"
+    # "India's largest start-up", but not "Tonga holds talks with start-up": the words between are no preposition
+    r"^\s+(?:(?!(?:with|avec|con|to|and|et|y)\s)[\w().'&-]+\s+){0,3}?"
+    r"(?:company|companies|firm|firms|start-?ups?|group|groups|giant|giants|lab|labs|"
     r"developer|developers|chipmaker|chipmakers|maker|makers|provider|providers|operator|operators|conglomerate|"
     r"bank|banks|lender|investor|investors|executives?|users|customers|market|markets|businesses|business|"
     r"suppliers?|hardware|processors|chips|society|language|languages|people|citizens|billionaire|businessman|"
@@ -134,7 +147,8 @@ def _state_before(text: str, tokens: Sequence[Token], start: int, adjacent_only:
 
 def _is_context_prefix(prefix: str) -> bool:
     return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _COMPARE.search(prefix)
-                or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix))
+                or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
+                or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix))
 
 
 def _in_quoted_name(prefix: str, suffix: str) -> bool:

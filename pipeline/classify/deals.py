@@ -47,9 +47,21 @@ _OWNER_BEFORE = re.compile(r"(?:\b(?P<word>its|their)|(?P<name>\S+?)(?P<poss>'s?
                            re.IGNORECASE)
 _WITH_PARTNER = re.compile(r"(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\s+(?:the\s+)?")
 _ITS_START = re.compile(r"^[\s\"“«]*(?:Its|Their|Sa|Son|Ses|Su|Sus)\b")
-_DEAL_WORDS = re.compile(r"\b(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|"
-                         r"initiative|talks|negotiations|accord|projet|proyecto|contract|contrat|contrato|"
-                         r"partenariat|acuerdo|convenio|programa)\b", re.IGNORECASE)
+_DEAL_NOUNS = (r"(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|"
+               r"initiative|talks|negotiations|accord|projet|proyecto|contract|contrat|contrato|"
+               r"partenariat|acuerdo|convenio|programa)\b")
+_DEAL_WORDS = re.compile(r"\b" + _DEAL_NOUNS, re.IGNORECASE)
+# "suspendió el piloto de Grok", "suspended the project with G42": the object of the suspension is a deal.
+_DEAL_AFTER = re.compile(r"\s+(?:(?:the|its|their|this|that|le|la|les|l'|son|sa|ses|el|los|las|su|sus|este|esta)\s+)?"
+                         r"(?:[\w-]+\s+)?(?:pilot|piloto|pilote|trial|essai|prueba|" + _DEAL_NOUNS + ")",
+                         re.IGNORECASE)
+# "It went live in January. The agency built it with Microsoft": what the launched thing is built on.
+_BUILT_ON = re.compile(
+    r"\b(?:built|developed|designed|powered|based|running|runs|hosted|trained)\s+(?:(?:it|them)\s+)?"
+    r"(?:with|on|by|using|upon)\b|\b(?:bâtie?s?|construite?s?|développée?s?|basée?s?|fondée?s?|propulsée?s?|"
+    r"hébergée?s?)\s+(?:sur|avec|par)\b|\b(?:construid[oa]s?|desarrollad[oa]s?|basad[oa]s?|impulsad[oa]s?|"
+    r"alojad[oa]s?)\s+(?:con|sobre|en|por)\b", re.IGNORECASE)
+BUILT_REACH = 1  # sentences between a launch and the sentence naming what it is built on
 _CLAUSE_OPENER = re.compile(r"(?:(?:and|but|while|whereas|et|mais|y|pero|mientras)\s+)?(?:the\s+|la\s+|le\s+|el\s+)?",
                             re.IGNORECASE)
 _PRONOUN_SUBJECT = re.compile(r"^[\s\"“«]*(?:It|Elle|Il|Ella|The company|The firm|The group|L'entreprise|"
@@ -79,6 +91,7 @@ class _Context:
     fallbacks: bool = True
     last_pairs: list[tuple[str, str]] = field(default_factory=list)
     last_index: int = -10
+    launch: tuple[int, list[str]] | None = None  # a launch by a state that named no partner: (sentence, countries)
 
 
 def _previous_partner(article: Article, position: int) -> str | None:
@@ -98,7 +111,9 @@ def _other_org(article: Article, facts: Facts) -> bool:
 
 
 def _recent_pairs(facts: Facts, context: _Context) -> list[tuple[str, str]]:
-    if context.last_pairs and facts.index - context.last_index <= ANAPHOR_REACH:
+    """Return the pairs "the deal" may point back to; a roundup heading in between starts a new story."""
+    if context.last_pairs and facts.index - context.last_index <= ANAPHOR_REACH and (
+            context.sections[facts.index] == context.sections[context.last_index]):
         return context.last_pairs
     return []
 
@@ -236,6 +251,8 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
             countries = _country_fallback(article, facts, context, partners, clause, cue.stage)
         if not partners and cue.stage == "launched":
             partners = _sole_partner(article, facts, context, countries)
+            if countries and not partners:
+                context.launch = (facts.index, countries)  # the next sentence may say what it is built on
     if not countries or not partners:
         return None
     return countries, partners, direct
@@ -316,6 +333,7 @@ def _attribute(article: Article, established: dict[str, set[str]],
     records: list[Record] = []
     orphans: list[tuple[int, Cue]] = []
     for facts in article.facts:
+        records += _built_on(article, facts, context)
         if not facts.cues and not (facts.countries and facts.partners):
             continue
         pairs = _co_mentions(facts)
@@ -340,17 +358,41 @@ def _attribute(article: Article, established: dict[str, set[str]],
     return records, orphans
 
 
+def _built_on(article: Article, facts: Facts, context: _Context) -> list[Record]:
+    """Return launch records for the partner a launched system is said to be built on.
+
+    "The ministry put an assistant into service. The tool, built on Microsoft's cloud, answers ...":
+    the launch named the state, the next sentence names the partner.
+    """
+    if context.launch is None or not facts.partners or facts.parties():
+        return []
+    index, countries = context.launch
+    if not 0 < facts.index - index <= BUILT_REACH:
+        return []
+    built = _BUILT_ON.search(article.text, facts.sentence.start, facts.sentence.end)
+    names = list(dict.fromkeys(m.name for m in facts.partners if built and m.start >= built.end()))
+    if len(names) != 1:
+        return []
+    context.launch = None
+    launched = article.facts[index]
+    position = min((c.start for c in launched.cues if c.stage == "launched"), default=launched.sentence.start)
+    return [Record(c, names[0], "launched", "strong", index, position, False) for c in countries]
+
+
 def _stalled_strength(article: Article, facts: Facts, cue: Cue) -> str:
     """Return the cue's strength; a suspension whose subject is a deal presupposes that deal.
 
-    "The data-centre project announced with G42 was suspended by the ministry": the project existed,
-    so the pair needs no other evidence, unlike "the regulator blocked the app".
+    "The data-centre project announced with G42 was suspended by the ministry", "the ministry suspended
+    the pilot of Grok": the project existed, so the pair needs no other evidence, unlike "the regulator
+    blocked the app".
     """
     if cue.stage != "stalled" or cue.strength != "strong":
         return cue.strength
     sentence = facts.sentence
     begin = sentence.clause_starts[sentence.clause_of(cue.start)]
-    return "presupposing" if _DEAL_WORDS.search(article.text, begin, cue.start) else cue.strength
+    if _DEAL_WORDS.search(article.text, begin, cue.start) or _DEAL_AFTER.match(article.text, cue.end, sentence.end):
+        return "presupposing"
+    return cue.strength
 
 
 def _orphan_records(article: Article, records: list[Record], orphans: list[tuple[int, Cue]]) -> list[Record]:

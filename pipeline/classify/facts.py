@@ -370,8 +370,17 @@ def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], s
         evidence[mention.code].add(_collapse(text[mention.start:mention.end]) if ambiguous else "")
     for facts, mention, ambiguous in mentions:
         strong_form = mention.strength == PARTY_STRONG and mention.form != "institution"
+        if ambiguous and mention.form == "institution" and _other_state_named(facts, mention, mentions):
+            continue  # "les discussions entre le gouvernement djiboutien et Oracle, a indiqué le ministère de l'Économie"
         if not ambiguous or "" in evidence[mention.code] or len(evidence[mention.code]) > 1 or strong_form:
             facts.countries.append(mention)
+
+
+def _other_state_named(facts: Facts, mention: CountryMention,
+                       mentions: list[tuple[Facts, CountryMention, bool]]) -> bool:
+    """Return True when a ministry whose name names no country sits in a sentence where another state acts."""
+    return any(other is facts and m.code != mention.code and m.role in ("party", "dateline") and not amb
+               for other, m, amb in mentions)
 
 
 def _coordinated(between: str, after: str, same_form: bool) -> bool:

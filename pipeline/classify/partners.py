@@ -32,6 +32,17 @@ _DESCRIPTOR_BEFORE = re.compile(
     r"\b(?:partner|partners|customer|customers|subsidiary|unit|arm|affiliate|spin-?off|investee|"
     r"partenaire|partenaires|filiale|socio|socios|filial)\s+(?:of|de|du|del|d')\s*(?:the\s+|la\s+|le\s+|el\s+|l')?$",
     re.IGNORECASE)
+# "founded by former researchers from Google DeepMind and Meta", "ex-OpenAI engineers": where its
+# people once worked, not a party to anything the sentence reports.
+_ALUMNI_BEFORE = re.compile(
+    r"(?:\b(?:former|ex|anciens?|anciennes?|antiguos?|antiguas?)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:from|of|at|de|du|des|del|chez|en|d')\s*(?:the\s+)?(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*(?:,\s+|\s+(?:and|or|et|ou|y|o)\s+))*|\bex-)$")
+# "owns stakes in around 9,000 companies, including Microsoft, Nvidia and Alphabet": a portfolio holding
+_HOLDING_BEFORE = re.compile(
+    r"\b(?:stakes?|shares|holdings|positions|investments?|participations?|acciones|participaciones)\s+(?:in|dans|en)\s+"
+    r"(?:[\w,.-]+\s+){0,3}?(?:companies|firms|groups|businesses|stocks|entreprises|sociétés|empresas|compañías),?\s+"
+    r"(?:including|such\s+as|like|among\s+them|notamment|dont|como|incluidas?|entre\s+ellas)\s+"
+    r"(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*(?:,\s+|\s+(?:and|or|et|ou|y|o)\s+))*$")
 _DESCRIPTOR_AFTER = re.compile(
     r"^(?:-(?:backed|owned|funded|made|built|based|powered)\b|\s+(?:partner|partners|customer|customers|"
     r"subsidiary|unit|arm|affiliate|investee|spin-?off|alumni|veteran|veterans|rival|rivals)\b)", re.IGNORECASE)
@@ -85,7 +96,9 @@ _SUFFIXED_NAME = re.compile(
     r"Inc|Ltd|GmbH|SAS|S\.A\.))\b")
 _AI_WORDS = re.compile(
     r"\b(?:AI|IA|A\.I\.|artificial intelligence|intelligence artificielle|inteligencia artificial|machine learning|"
-    r"data|cloud|chips?|computing|robotics|LLM|language models?|GPU|semiconductor|Labs|Intelligence|Analytics)\b")
+    r"data|cloud|chips?|computing|robotics|LLM|language models?|GPU|semiconductor|Labs|Intelligence|Analytics|"
+    r"chatbots?|voice assistants?|virtual assistants?|assistant (?:vocal|virtuel|conversationnel)|"
+    r"asistente (?:virtual|de voz))\b")
 _NOT_COMPANY = re.compile(
     r"^(?:Ministry|Minister|Department|Government|Agency|University|Institute|National|Federal|Royal|State|"
     r"President|Prime|The|This|That|Its|Their|Le|La|Les|El|Los|Las|Université|Universidad|Ministère|Ministerio|"
@@ -107,12 +120,14 @@ def is_rival_mention(text: str, sentence_start: int, start: int, end: int) -> bo
     """Return True when the partner is named only as a rival, a medium or a descriptor.
 
     "rivals such as OpenAI", "a statement posted on Facebook", "Siam AI, the Nvidia partner",
-    "a partner of Nvidia", "a Microsoft-backed start-up".
+    "a partner of Nvidia", "a Microsoft-backed start-up", "former researchers from Meta",
+    "stakes in companies including Nvidia".
     """
     before = text[max(sentence_start, start - 60):start]
     after = text[end:end + 30]
     return bool(_RIVAL_BEFORE.search(before) or _MEDIUM_BEFORE.search(before) or _DESCRIPTOR_BEFORE.search(before)
-                or _DESCRIPTOR_AFTER.match(after))
+                or _DESCRIPTOR_AFTER.match(after) or _ALUMNI_BEFORE.search(before)
+                or _HOLDING_BEFORE.search(text[max(sentence_start, start - 120):start]))
 
 
 def ownership_end(text: str, start: int, end: int) -> int | None:

@@ -76,6 +76,18 @@ _MODAL_AFTER = re.compile(
     r"finali[sz]ed|agreed|reached|struck|ready|announced|signé|signée|conclu|conclue|prêt|prête|firmado|"
     r"firmada|suscrito|listo|lista)|firmarse|suscribirse|concluirse|signer|conclure|firmar|ready|prêt|prête|"
     r"come|follow|suivre|seguir)\b", re.IGNORECASE)
+# "contradicting a report that Tashkent was negotiating with ...", "a démenti les informations selon
+# lesquelles ...": a cue inside a denied report is no event.
+_DENIED_REPORT = re.compile(
+    r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejected|rejecting|refut(?:es|ed|ing)|"
+    r"démen(?:t|ti|tait|tant)|contredi(?:t|sant)|desmint(?:ió|e|iendo)|neg(?:ó|ando))\s+(?:[\w'-]+\s+){0,2}?"
+    r"(?:reports?|claims?|rumou?rs?|suggestions?|informations|rumeurs|affirmations|informes?|versiones|rumores)\b"
+    r"[^;]*?\b(?:that|selon\s+lesquel\w+|según\s+l[oa]s\s+cuales|de\s+que)\b[^;]*$", re.IGNORECASE)
+# "The rollout will begin in spring", "Le déploiement commencera au printemps": a launch still to come.
+_FUTURE_AFTER = re.compile(
+    r"^\s+(?:(?:is|are)\s+(?:expected|scheduled|due|set|planned)\s+to|will|would|shall|commencera|débutera|"
+    r"démarrera|interviendra|aura\s+lieu|sera|devrait|doit|comenzará|empezará|arrancará|iniciará|será|"
+    r"está\s+previst[oa]|debería)\b", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # "has not published the terms of its partnership": the negation governs "terms", and the
 # partnership stands; "has not signed any of the deals" still negates the deals.
@@ -162,6 +174,8 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
             return True
     if _inside(tokens, "modal", cue.start, cue.end):
         return True
+    if _DENIED_REPORT.search(text[floor:cue.start]):
+        return True
     if cue.stage in ("mou", "agreement") and _MODAL_AFTER.match(text[cue.end:cue.end + 80]):
         return True
     if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
@@ -176,7 +190,7 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
             return True
         before = text[max(floor, cue.start - 30):cue.start]
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
-        if word in _NOMINAL_LAUNCH and _INDEFINITE_BEFORE.search(before):
+        if word in _NOMINAL_LAUNCH and (_INDEFINITE_BEFORE.search(before) or _FUTURE_AFTER.match(after)):
             return True
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
             return True

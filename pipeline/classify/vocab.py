@@ -49,7 +49,8 @@ CI_SECTIONS = {
 # they name a country only when the article names that country too.
 _GENERIC_INSTITUTION = re.compile(
     r"^(?:the\s+)?(?:Ministry|Ministère|Ministerio|Department|Secretaría|Secretariat|Agency|Agence|Agencia|"
-    r"Office|Bureau|Council|Conseil|Consejo|Commission|Authority|Autorité|Autoridad)\s+(?:of|for|de|du|des|del)\b")
+    r"Office|Bureau|Council|Conseil|Consejo|Commission|Authority|Autorité|Autoridad)\s+(?:of|for|de|du|des|del)\b",
+    re.IGNORECASE)  # French writes "le ministère de l'Économie" in lower case
 # Cue strength by table: generic agreement cues give way to a memorandum for the same pair.
 CUE_STRENGTH = {"agreement_generic": "generic", "stalled_presupposing": "presupposing"}
 
