@@ -46,6 +46,11 @@ _ORG_OF = re.compile(
     r"retailers|carrier|carriers|airline|airlines|conglomerate|banco|bancos|banque|banques|aseguradora|"
     r"operador|opérateur|minorista|aerolínea)\s+(?:of|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$")
 # "across the kingdom and the United States": a country coordinated with a place is a place too.
+# "una gira por empresas tecnológicas de Estados Unidos", "tech companies from the US": the country
+# says where the companies are from; the state does not act.
+_COMPANIES_OF = re.compile(
+    r"\b(?:companies|firms|start-?ups|groups|giants|empresas|compañías|firmas|entreprises|sociétés|groupes)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:of|from|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$", re.IGNORECASE)
 _PLACE_LIST = re.compile(
     r"\b(?:in|across|throughout|within|outside|en|dans|à travers)\s+(?:the\s+|la\s+|le\s+|les\s+|el\s+|los\s+)?"
     r"[\w-]+(?:\s+[\w-]+)?\s+(?:and|as well as|et|y)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+)?$",
@@ -148,7 +153,7 @@ def _state_before(text: str, tokens: Sequence[Token], start: int, adjacent_only:
 def _is_context_prefix(prefix: str) -> bool:
     return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _COMPARE.search(prefix)
                 or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
-                or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix))
+                or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix))
 
 
 def _in_quoted_name(prefix: str, suffix: str) -> bool:

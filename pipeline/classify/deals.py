@@ -40,6 +40,9 @@ _PRIVATE_COUNTERPART = re.compile(
     r"\b(?:with|to|for|avec|con)\s+(?:[\w-]+\s+){0,3}?(?:banks|companies|firms|hospitals|universities|start-?ups|"
     r"operators|retailers|insurers|manufacturers|customers|businesses|carriers|lenders|automakers|clubs|"
     r"investors|developers|banques|entreprises|sociétés|bancos|empresas)\b", re.IGNORECASE)
+# "launched its own model", "su propio modelo": the state built it itself.
+_OWN_THING = re.compile(r"\b(?:its|their)\s+own\b|\b(?:son|sa|ses|leur|leurs)\s+propres?\b|"
+                        r"\b(?:su|sus)\s+propi[oa]s?\b", re.IGNORECASE)
 # "joint venture of OpenAI, SoftBank and Oracle": who the deal is between
 _MEMBERS_AFTER = re.compile(r"\s+(?:of|between|among|entre)\s+(?P<list>[^.;:(]{3,100})")
 # "Microsoft's partnership", "its AI search deals": who owns the deal noun
@@ -60,7 +63,11 @@ _BUILT_ON = re.compile(
     r"\b(?:built|developed|designed|powered|based|running|runs|hosted|trained)\s+(?:(?:it|them)\s+)?"
     r"(?:with|on|by|using|upon)\b|\b(?:bâtie?s?|construite?s?|développée?s?|basée?s?|fondée?s?|propulsée?s?|"
     r"hébergée?s?)\s+(?:sur|avec|par)\b|\b(?:construid[oa]s?|desarrollad[oa]s?|basad[oa]s?|impulsad[oa]s?|"
-    r"alojad[oa]s?)\s+(?:con|sobre|en|por)\b", re.IGNORECASE)
+    r"alojad[oa]s?)\s+(?:con|sobre|en|por)\b|"
+    # "gives pupils accounts on OpenAI's ChatGPT Edu": what users of the launched service get is the partner's
+    r"\b(?:access\s+to|accounts\s+on|accounts\s+for|licen[cs]es\s+(?:for|to)|subscriptions\s+to|supplied\s+by|"
+    r"provided\s+by|accès\s+à|comptes\s+sur|licences\s+(?:de|pour)|fourni(?:e|s|es)?\s+par|acceso\s+a|"
+    r"cuentas\s+(?:en|de)|licencias\s+de|suministrad[oa]s?\s+por|proporcionad[oa]s?\s+por)\b", re.IGNORECASE)
 BUILT_REACH = 1  # sentences between a launch and the sentence naming what it is built on
 _CLAUSE_OPENER = re.compile(r"(?:(?:and|but|while|whereas|et|mais|y|pero|mientras)\s+)?(?:the\s+|la\s+|le\s+|el\s+)?",
                             re.IGNORECASE)
@@ -136,11 +143,30 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
         previous = article.facts[facts.index - 1]
         if len(previous.parties()) == 1 and not previous.partner_names():
             return previous.parties()
+    owner = _subject_state_company(article, facts, text)
+    if owner is not None and partners:
+        return [owner]
     # A company that launches or releases something on its own is launching a product, not the
     # state's deal: "the Hangzhou-based company released a model".
     if here and stage != "launched" and _one_more_partner(article, facts, context, here, partners, clause, text):
         return [here]
     return []
+
+
+def _subject_state_company(article: Article, facts: Facts, text: str) -> str | None:
+    """Return the state behind "The company" or "It" when the organisation last named is state-owned, else None.
+
+    "Humain is wholly owned by the sovereign fund. The company also announced a partnership with AMD":
+    the company is the state's, so the partnership is the state's deal.
+    """
+    if not _PRONOUN_SUBJECT.match(text):
+        return None
+    for previous in reversed(article.facts[max(0, facts.index - ANAPHOR_REACH):facts.index]):
+        named = [(m.start, "") for m in previous.partners] + [
+            (m.start, m.code) for m in previous.countries if m.form == "proxy"]
+        if named:
+            return max(named)[1] or None
+    return None
 
 
 def _refers_to_state(facts: Facts, clause: int) -> bool:
@@ -280,8 +306,11 @@ def _sole_partner(article: Article, facts: Facts, context: _Context, countries: 
     "King Frederik X inaugurated Gefion" in an article whose one Danish deal is with Nvidia: the
     supercomputer switched on is that deal being carried out.
     """
+    text = article.sentence_text(facts.index)
     if len(countries) != 1 or not context.fallbacks or _other_org(article, facts):
         return []
+    if _PRIVATE_COUNTERPART.search(text) or _OWN_THING.search(text):
+        return []  # "launched its own model with local start-ups": built without the partner
     partners = context.established.get(countries[0], set())
     return sorted(partners) if len(partners) == 1 else []
 
@@ -371,12 +400,12 @@ def _built_on(article: Article, facts: Facts, context: _Context) -> list[Record]
         return []
     built = _BUILT_ON.search(article.text, facts.sentence.start, facts.sentence.end)
     names = list(dict.fromkeys(m.name for m in facts.partners if built and m.start >= built.end()))
-    if len(names) != 1:
-        return []
+    if built is None or not names or any(m.start < built.start() for m in facts.partners):
+        return []  # a partner before the link is the subject of something else
     context.launch = None
     launched = article.facts[index]
     position = min((c.start for c in launched.cues if c.stage == "launched"), default=launched.sentence.start)
-    return [Record(c, names[0], "launched", "strong", index, position, False) for c in countries]
+    return [Record(c, name, "launched", "strong", index, position, False) for c in countries for name in names]
 
 
 def _stalled_strength(article: Article, facts: Facts, cue: Cue) -> str:

@@ -246,6 +246,8 @@ def _reports_event(facts: Facts, low: int, high: int, own_country: bool = False)
 
 def _partner_event(facts: Facts, low: int, comma: int, begin: int, high: int) -> bool:
     """Return True when both sides of a comma hold a cue and partners of their own ("..., talks go on with B")."""
+    if any(m.end == comma for m in facts.partners) and any(m.start == begin for m in facts.partners):
+        return False  # "named Anthropic, Google and xAI": a comma between two partner names is a list
     before = {m.name for m in facts.partners if low <= m.start < comma}
     after = {m.name for m in facts.partners if begin <= m.start < high}
     return bool(before and after and not before & after and _has_cue(facts, low, comma)

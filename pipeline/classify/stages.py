@@ -42,9 +42,13 @@ _MONTH_AFTER = re.compile(r"^\s+\d")
 # "opened its Tokyo office", "opens a new office": the partner's own premises, not a deal carried out.
 _OWN_PREMISES = re.compile(
     r"^\s+(?:(?:its|their|his|her|sa|son|ses|su|sus)\s+(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|hub|lab|"
-    r"laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|oficina|sede)|"
+    r"laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|locaux|oficina|oficinas|sede|"
+    r"sedes)|"
     r"(?:a|an|the|un|une|una)\s+(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|store|branch|subsidiary|bureau|"
-    r"bureaux|siège|filiale|oficina|sede))\b", re.IGNORECASE)
+    r"bureaux|siège|filiale|oficina|oficinas|sede|sedes))\b", re.IGNORECASE)
+# "a inauguré jeudi ses nouveaux bureaux": a day between the verb and its object leaves the object as it is.
+_DAY_FIRST = re.compile(r"^\s+(?:(?:on|this|last|le|ce|el|este)\s+)?(?:" + "|".join(WEEKDAYS) +
+                        r"|yesterday|today|hier|aujourd'hui|ayer|hoy)\b,?", re.IGNORECASE)
 # "le lancement du « New Deal technologique »": the launch of a named plan, not of a deal.
 _LAUNCH_OF_NAMED = re.compile(r"^\s+(?:of|du|de la|de l'|des|de|del)\s*(?:the\s+|la\s+|le\s+)?[«\"“]", re.IGNORECASE)
 # "a wider rollout", "un lancement": a launch spoken of, not one that happened.
@@ -88,6 +92,14 @@ _FUTURE_AFTER = re.compile(
     r"^\s+(?:(?:is|are)\s+(?:expected|scheduled|due|set|planned)\s+to|will|would|shall|commencera|débutera|"
     r"démarrera|interviendra|aura\s+lieu|sera|devrait|doit|comenzará|empezará|arrancará|iniciará|será|"
     r"está\s+previst[oa]|debería)\b", re.IGNORECASE)
+# "agreed to acquire a local start-up", "acordó comprar una empresa": a takeover of a company, not a deal with a state.
+_TAKEOVER_AFTER = re.compile(
+    r"^(?:\s+[\w'-]+){0,4}?\s+(?:to\s+)?(?:acquire|buy|purchase|take\s+over|merge\s+with|racheter|acquérir|"
+    r"adquirir|comprar)\s+(?:[\w'-]+\s+){0,4}?(?:start-?ups?|companies|company|firms?|stakes?|business(?:es)?|rivals?|"
+    r"subsidiar(?:y|ies)|entreprises?|sociétés?|empresas?|compañías?|participación)\b", re.IGNORECASE)
+# what links a memorandum to its subject: "a memorandum for/on/covering a package"
+_CONTENT_LINK = re.compile(r"\b(?:for|on|covering|concerning|regarding|pour|sur|concernant|para|sobre|relativo a)\s+"
+                           r"(?:[^\s;:]+\s+){0,5}$", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # "has not published the terms of its partnership": the negation governs "terms", and the
 # partnership stands; "has not signed any of the deals" still negates the deals.
@@ -178,6 +190,8 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
         return True
     if cue.stage in ("mou", "agreement") and _MODAL_AFTER.match(text[cue.end:cue.end + 80]):
         return True
+    if cue.stage == "agreement" and _TAKEOVER_AFTER.match(text[cue.end:cue.end + 120]):
+        return True
     if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
         return True
     if cue.stage in ("launched", "stalled") and _INFINITIVE.search(text[max(floor, cue.start - 4):cue.start]):
@@ -186,7 +200,8 @@ def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bo
         return True
     if cue.stage == "launched":
         after = text[cue.end:cue.end + 80]
-        if _OWN_PREMISES.match(after) or _LAUNCH_OF_NAMED.match(after):
+        day = _DAY_FIRST.match(after)
+        if _OWN_PREMISES.match(after[day.end():] if day else after) or _LAUNCH_OF_NAMED.match(after):
             return True
         before = text[max(floor, cue.start - 30):cue.start]
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
@@ -276,8 +291,25 @@ def _trial_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
     return cues
 
 
+def _memorandum_content(text: str, cue: Cue, cues: Sequence[Cue]) -> bool:
+    """Return True for an agreement cue that names what a memorandum before it is about.
+
+    "signed a letter of intent ... for a digital investment package", "un memorando para un contrato
+    de 1.000 millones": the package is the memorandum's subject, not a second, binding deal.
+    """
+    if cue.stage != "agreement":
+        return False
+    for other in cues:
+        if other.stage == "mou" and other.end <= cue.start:
+            between = text[other.end:cue.start]
+            if not _BREAK.search(between) and _CONTENT_LINK.search(between):
+                return True
+    return False
+
+
 def find_cues(text: str, tokens: Sequence[Token], floor: int) -> list[Cue]:
     """Return the valid stage cues among a sentence's tokens (`floor` = the sentence start)."""
     candidates = (_direct_cues(tokens) + _noun_cues(text, tokens) + _money_cues(text, tokens)
                   + _trial_cues(text, tokens))
-    return [c for c in candidates if not _is_weakened(text, tokens, c, floor)]
+    valid = [c for c in candidates if not _is_weakened(text, tokens, c, floor)]
+    return [c for c in valid if not _memorandum_content(text, c, valid)]
