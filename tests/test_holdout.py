@@ -1,32 +1,65 @@
-"""The classifier on a held-out set it was not written against.
+"""The classifier on labelled sets written blind, by people who had not seen its rules.
 
-`tests/fixtures/holdout.jsonl` (60 articles, en/fr/es, regions and partners the dev corpus lacks)
-was written blind, by someone who had not seen the classifier's rules. Its misses were fixed only
-with general rules and vocabulary from general knowledge, never with lookups keyed on its titles,
-sentences or names; the floors below pin what the rules reach so that a regression fails. Scores
-on a second blind set are the real measure of generalisation; these floors only guard this one.
+Each `tests/fixtures/holdoutN.jsonl` (en/fr/es; regions, partners and styles the dev corpus lacks)
+was first scored untouched, then used for one round of development in which its errors were fixed
+only with general rules and vocabulary from general knowledge, never with lookups keyed on its
+titles, sentences or names. The next set then measured how far those rules generalised:
+
+| set | articles | deal F1 when first scored (classifier) | after its round |
+| --- | --- | --- | --- |
+| holdout  | 60 | 0.753 (2026.11.1) | 0.989 |
+| holdout2 | 60 | 0.762 (2026.11.2) | 0.988 |
+| holdout3 | 50 | 0.762 (2026.11.3) | 1.000 |
+| holdout4 | 45 | 0.704 (2026.11.4) | 1.000 |
+| holdout5 | 40 | 0.815 (2026.11.5)  | kept for measurement only |
+
+The floors below pin what the rules reach on the developed sets, so that a regression fails. The
+blind figures are the honest measure of accuracy on unseen news; holdout5 has no floor on purpose
+beyond a guard that it still runs and stays well clear of chance.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from pipeline.evaluate import evaluate_file
 
-HOLDOUT = Path(__file__).resolve().parent / "fixtures" / "holdout.jsonl"
-FLOORS = {"relevance_f1": 0.97, "pair_f1": 0.95, "deal_f1": 0.95}
-LANGUAGE_DEAL_FLOOR = 0.93  # each of en, fr, es
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def test_holdout_scores_stay_above_their_floors() -> None:
-    report = evaluate_file(HOLDOUT)
-    scores = {
-        "relevance_f1": report.overall.relevance.f1,
-        "pair_f1": report.overall.pairs.f1,
-        "deal_f1": report.overall.deals.f1,
-    }
-    for name, floor in FLOORS.items():
-        assert scores[name] >= floor, f"{name} {scores[name]:.3f} below {floor}\n{report.format()}"
+@dataclass(frozen=True)
+class Floors:
+    """Minimum scores for one held-out set."""
+
+    relevance_f1: float
+    pair_f1: float
+    deal_f1: float
+    deal_precision: float
+    language_deal_f1: float  # each of en, fr, es; a language holds 5 to 27 deals, so one error costs up to 0.1
+
+
+FLOORS = {
+    "holdout.jsonl": Floors(0.97, 0.95, 0.95, 0.95, 0.93),
+    "holdout2.jsonl": Floors(0.98, 0.98, 0.98, 0.97, 0.92),
+    "holdout3.jsonl": Floors(0.99, 0.99, 0.99, 0.99, 0.93),
+    "holdout4.jsonl": Floors(0.99, 0.99, 0.99, 0.99, 0.93),
+    "holdout5.jsonl": Floors(0.85, 0.80, 0.75, 0.80, 0.0),  # blind: a guard, not a target
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_held_out_scores_stay_above_their_floors(name: str) -> None:
+    floors = FLOORS[name]
+    report = evaluate_file(FIXTURES / name)
+    overall = report.overall
+    scores = {"relevance_f1": overall.relevance.f1, "pair_f1": overall.pairs.f1, "deal_f1": overall.deals.f1,
+              "deal_precision": overall.deals.precision}
+    for key, score in scores.items():
+        assert score >= getattr(floors, key), f"{name}: {key} {score:.3f} below {getattr(floors, key)}\n" \
+                                                f"{report.format()}"
     for lang in ("en", "fr", "es"):
         deal_f1 = report.by_lang[lang].deals.f1
-        assert deal_f1 >= LANGUAGE_DEAL_FLOOR, f"[{lang}] deal F1 {deal_f1:.3f}\n{report.format()}"
+        assert deal_f1 >= floors.language_deal_f1, f"{name} [{lang}] deal F1 {deal_f1:.3f}\n{report.format()}"
