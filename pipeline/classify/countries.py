@@ -207,13 +207,8 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
     if form == "capital":
         return _capital_role(text, sentence_start, start, end, code, tokens, entities, prefix, suffix)
     if form == "demonym":
-        before = _state_before(text, tokens, start, adjacent_only=True)
-        after = _state_after(text, tokens, end, 3)
-        if "regulator" in (before, after):
-            return "regulator", 0
-        if "state" in (before, after):
-            return "party", PARTY_STRONG
-        return "context", 0
+        return _state_role(_state_before(text, tokens, start, adjacent_only=True),
+                           _state_after(text, tokens, end, 3)) or ("context", 0)
     if _COMPARISON.search(prefix):
         return "context", 0
     if _POSSESSIVE.match(suffix):
@@ -222,15 +217,21 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
         return (role, strength) if strength == PARTY_STRONG or not _is_context_prefix(prefix) else ("context", 0)
     if _is_context_prefix(prefix):
         return "context", 0
-    before = _state_before(text, tokens, start, adjacent_only=False)
-    after = _state_after(text, tokens, end, 3)
+    role = _state_role(_state_before(text, tokens, start, adjacent_only=False), _state_after(text, tokens, end, 3))
+    if role:
+        return role
+    if _ORG_AFTER.match(suffix):
+        return "context", 0
+    return "party", PARTY_PLAIN
+
+
+def _state_role(before: str | None, after: str | None) -> tuple[str, int] | None:
+    """Return the role a state or regulator word next to a country mention gives it, or None."""
     if "regulator" in (before, after):
         return "regulator", 0
     if "state" in (before, after):
         return "party", PARTY_STRONG
-    if _ORG_AFTER.match(suffix):
-        return "context", 0
-    return "party", PARTY_PLAIN
+    return None
 
 
 def _capital_role(text: str, sentence_start: int, start: int, end: int, code: str, tokens: Sequence[Token],

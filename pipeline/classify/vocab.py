@@ -222,6 +222,20 @@ def _load_partners(data: dict[str, Any]) -> dict[str, Partner]:
     return partners
 
 
+# (stages.toml table, key, what each phrase listed there is)
+LIST_ENTRIES = (
+    ("generic", "contract_nouns", Entry("noun", "contract")),
+    ("generic", "verbs", Entry("verb", "")),
+    ("generic", "frames", Entry("frame", "")),
+    ("anaphora", "nouns", Entry("anaphor", "")),
+    ("anaphora", "pairs", Entry("pair_anaphor", "")),
+    ("partner_anaphora", "nouns", Entry("partner_noun", "")),
+    ("partner_anaphora", "plural", Entry("partners_anaphor", "")),
+    ("launched_trial", "use", Entry("trial_use", "")),
+    ("launched_trial", "trial", Entry("trial_noun", "")),
+)
+
+
 def _add(entries: dict[str, list[Entry]], phrase: str, entry: Entry, lower: bool) -> None:
     key = phrase_key(phrase)
     if lower:
@@ -241,26 +255,9 @@ def _stage_entries(stages: dict[str, Any], ci: dict[str, list[Entry]]) -> None:
     for key in ("nouns_en", "nouns_fr", "nouns_es"):
         for phrase in _strings(generic.get(key)):
             _add(ci, phrase, Entry("noun", "generic"), lower=True)
-    for phrase in _strings(generic.get("contract_nouns")):
-        _add(ci, phrase, Entry("noun", "contract"), lower=True)
-    for phrase in _strings(generic.get("verbs")):
-        _add(ci, phrase, Entry("verb", ""), lower=True)
-    for phrase in _strings(generic.get("frames")):
-        _add(ci, phrase, Entry("frame", ""), lower=True)
-    anaphora = stages.get("anaphora", {})
-    for phrase in _strings(anaphora.get("nouns")):
-        _add(ci, phrase, Entry("anaphor", ""), lower=True)
-    for phrase in _strings(anaphora.get("pairs")):
-        _add(ci, phrase, Entry("pair_anaphor", ""), lower=True)
-    for phrase in _strings(stages.get("partner_anaphora", {}).get("nouns")):
-        _add(ci, phrase, Entry("partner_noun", ""), lower=True)
-    for phrase in _strings(stages.get("partner_anaphora", {}).get("plural")):
-        _add(ci, phrase, Entry("partners_anaphor", ""), lower=True)
-    trial = stages.get("launched_trial", {})
-    for phrase in _strings(trial.get("use")):
-        _add(ci, phrase, Entry("trial_use", ""), lower=True)
-    for phrase in _strings(trial.get("trial")):
-        _add(ci, phrase, Entry("trial_noun", ""), lower=True)
+    for section, key, entry in LIST_ENTRIES:
+        for phrase in _strings(stages.get(section, {}).get(key)):
+            _add(ci, phrase, entry, lower=True)
 
 
 def _partner_entries(partners: dict[str, Partner], ci: dict[str, list[Entry]],
