@@ -217,9 +217,10 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
         return (role, strength) if strength == PARTY_STRONG or not _is_context_prefix(prefix) else ("context", 0)
     if _is_context_prefix(prefix):
         return "context", 0
-    role = _state_role(_state_before(text, tokens, start, adjacent_only=False), _state_after(text, tokens, end, 3))
-    if role:
-        return role
+    state_role = _state_role(_state_before(text, tokens, start, adjacent_only=False),
+                             _state_after(text, tokens, end, 3))
+    if state_role:
+        return state_role
     if _ORG_AFTER.match(suffix):
         return "context", 0
     return "party", PARTY_PLAIN

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -459,11 +459,9 @@ def _heading(article: Article, facts: Facts) -> str | None:
     if not raw.endswith(".") or len(raw.split()) > 5:
         return None
     rest = list(raw)
-    for mention in facts.countries:
-        for offset in range(mention.start - sentence.start, mention.end - sentence.start):
-            rest[offset] = " "
-    for mention in facts.partners:
-        for offset in range(mention.start - sentence.start, mention.end - sentence.start):
+    spans = [(m.start, m.end) for m in facts.countries] + [(m.start, m.end) for m in facts.partners]
+    for start, end in spans:
+        for offset in range(start - sentence.start, end - sentence.start):
             rest[offset] = " "
     remainder = _HEADING_GLUE.sub(" ", "".join(rest)).strip()
     codes = list(dict.fromkeys(m.code for m in facts.countries))
@@ -476,16 +474,16 @@ def _heading(article: Article, facts: Facts) -> str | None:
 
 def dominant_country(article: Article) -> str | None:
     """Return the country the article is about, when one clearly dominates its mentions."""
-    scores: Counter[str] = Counter()
+    scores: dict[str, float] = {}
     acting: set[str] = set()
     for facts in article.facts:
         lead = 2 if facts.sentence.paragraph <= 1 else 1  # the headline and lead name the article's subject
         for mention in facts.countries:
             weight = DOMINANCE_WEIGHTS[mention.role] * (2 if mention.strength == PARTY_STRONG else 1)
-            scores[mention.code] += weight * lead
+            scores[mention.code] = scores.get(mention.code, 0.0) + weight * lead
             if mention.role != "context" or mention.form != "demonym":
                 acting.add(mention.code)
-    ranked = scores.most_common(2)
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:2]
     # A country only ever named by adjectives describing other things ("un acteur européen", "le droit
     # européen") is no setting of the article, let alone the state whose ministry speaks.
     if not ranked or ranked[0][1] < 0.5 or ranked[0][0] not in acting:

@@ -264,8 +264,9 @@ def _noun_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
             # "its agreement with Google Cloud", "contracts with the Israeli government": an existing deal;
             # but "exploring a collaboration with" is talks, and "to deal with" a verb.
             talked = _near_before(text, tokens[:index], "cue", token.start, VERB_BEFORE_NOUN, 0)
+            talked_cue = talked.first("cue") if talked is not None else None
             found = not _TO_BEFORE.search(text[max(0, token.start - 4):token.start]) and not (
-                talked is not None and talked.first("cue").value == "talks")
+                talked_cue is not None and talked_cue.value == "talks")
         if found:
             cues.append(Cue("agreement", strength, start, end))
     return cues
