@@ -17,6 +17,7 @@ import click
 from pipeline import __version__
 from pipeline.config import DIGEST_FORMATS, Settings, default_config_path, load_settings
 from pipeline.errors import ConfigError, DealwatchError, InputError
+from pipeline.normalise import clean_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -303,4 +304,4 @@ def _prediction(article_id: Any, result: Any) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else " ".join(str(value).split())
+    return "" if value is None else clean_line(str(value))

@@ -20,6 +20,7 @@ from protego import Protego
 from pipeline.config import HttpSettings
 from pipeline.http import build_client
 from pipeline.models import FetchResult
+from pipeline.normalise import clean_line
 
 LOGGER = logging.getLogger(__name__)
 ROBOTS_TTL = 24 * 3600  # seconds a host's robots.txt is trusted before it is fetched again
@@ -194,5 +195,4 @@ def _error(url: str, message: str, http_status: int | None = None) -> FetchResul
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+    return clean_line(str(exc)) or type(exc).__name__

@@ -27,7 +27,7 @@ from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, Classification, Entry, FetchResult, Source
-from pipeline.normalise import canonical_url, is_teaser, make_article
+from pipeline.normalise import canonical_url, clean_line, is_teaser, make_article
 from pipeline.parse import ParsedSource, gdelt_query_url, parse_source
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
         new = store.save_batch(db, batch)
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
         LOGGER.exception("source=%s failed unexpectedly", source.name)
-        result.status, result.error = "error", f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"
+        result.status, result.error = "error", f"internal error: {type(exc).__name__}: {clean_line(str(exc))}"
         batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
         new = store.save_batch(db, batch)
     outcome = SourceOutcome(source.name, result.status, new, result.duration_ms, result.error, batch.warning,
