@@ -175,18 +175,29 @@ def extract(location: str) -> None:
 @click.argument("source", default="-", type=click.File("rb"))
 @click.option("--jsonl", is_flag=True, help="Input is corpus JSONL; write one prediction line per input line.")
 @click.option("--published", help="Publication date (YYYY-MM-DD) to resolve relative dates against.")
-def classify(source: Any, jsonl: bool, published: str | None) -> None:
+@click.option("--min-confidence", type=click.FloatRange(0, 1),
+              help="Deals need at least this confidence (default: the model's threshold); the rest are candidates.")
+@click.option("--explain", is_flag=True, help="Print why each deal was tagged or left a candidate, not JSON.")
+def classify(source: Any, jsonl: bool, published: str | None, min_confidence: float | None, explain: bool) -> None:
     """Tag one article (plain text whose first line is the title, or HTML) with its deals, as JSON."""
-    from pipeline.classify import classify_article, classify_html
+    from pipeline.classify import classify_article
 
     data = source.read()
     if not jsonl:
         text = data.decode("utf-8", errors="replace")
         if text.lstrip()[:1] == "<":
-            result = classify_html(data, published)
+            from pipeline.extract import extract_page
+
+            page = extract_page(data)
+            title, body, published = page.title or "", page.text, published or page.published
         else:
             title, _, body = text.strip().partition("\n")
-            result = classify_article(title, body, published)
+        if explain:
+            from pipeline.classify.explain import explain as explain_article
+
+            click.echo(explain_article(title, body, published, min_confidence))
+            return
+        result = classify_article(title, body, published, min_confidence=min_confidence)
         click.echo(json.dumps(_prediction(None, result), ensure_ascii=False, indent=2))
         return
     for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
@@ -195,7 +206,7 @@ def classify(source: Any, jsonl: bool, published: str | None) -> None:
         try:
             record = json.loads(line)
             result = classify_article(record.get("title") or "", record.get("text") or "",
-                                      record.get("published"), record.get("lang"))
+                                      record.get("published"), record.get("lang"), min_confidence=min_confidence)
         except (ValueError, AttributeError) as exc:
             click.echo(f"dealwatch: line {number}: {exc}", err=True)
             continue
@@ -299,7 +310,8 @@ def _digest_day(option: str | None, tz_name: str) -> date:
 def _prediction(article_id: Any, result: Any) -> dict[str, Any]:
     deals = [asdict(d) for d in result.deals]
     payload: dict[str, Any] = {"id": article_id} if article_id is not None else {}
-    payload.update(relevant=result.relevant, deals=deals, version=result.version)
+    payload.update(relevant=result.relevant, deals=deals, candidates=[asdict(d) for d in result.candidates],
+                   version=result.version)
     return payload
 
 

@@ -95,6 +95,7 @@ class CountryMention:
     form: str  # name | demonym | capital | abbreviation | institution | leader | proxy
     role: str  # party | context | regulator | dateline
     strength: int = 0  # PARTY_STRONG or PARTY_PLAIN for parties
+    body: str = ""  # the sub-national government it names ("Telangana"), "" for the state itself
 
 
 @dataclass(frozen=True)

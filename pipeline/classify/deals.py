@@ -20,6 +20,7 @@ from datetime import date
 
 from pipeline.classify.dates import find_dates
 from pipeline.classify.facts import Article, Facts, build_article, dominant_country, roundup_sections
+from pipeline.classify.features import pair_features
 from pipeline.classify.partners import PartnerMention, find_unknown_partners, fuzzy_partners
 from pipeline.classify.stages import STAGE_ORDER, Cue
 from pipeline.classify.text import RELATIVE_OPENERS
@@ -86,6 +87,23 @@ class Record:
     sentence: int
     position: int
     direct: bool  # both parties were named in the sentence itself
+    weakness: str = ""  # the cue was negated, modal, denied...: evidence for a candidate only
+
+
+@dataclass
+class Candidate:
+    """A deal the article may report: the deal, the records behind it, and the features that score it."""
+
+    deal: DealMention
+    records: list[Record]  # every record of the pair (the valid ones, or else the weakened ones)
+    chosen: list[Record]  # the records of the deal's stage
+    evidence: Record
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def weak(self) -> bool:
+        """Return True when only weakened cues (negated, modal...) back the deal."""
+        return all(r.weakness for r in self.records)
 
 
 @dataclass
@@ -384,7 +402,21 @@ def _attribute(article: Article, established: dict[str, set[str]],
         if pairs:
             context.last_pairs = list(dict.fromkeys(pairs))
             context.last_index = facts.index
+        records += _weak_records(article, facts)
     return records, orphans
+
+
+def _weak_records(article: Article, facts: Facts) -> list[Record]:
+    """Return records for the pairs a weakened cue's own clause names ("Kenya could sign with OpenAI")."""
+    records = []
+    for cue in facts.weak_cues:
+        clause = facts.sentence.clause_of(cue.start)
+        for country in facts.parties(clause):
+            for partner in facts.partner_names(clause):
+                if partner not in article.proxies:
+                    records.append(Record(country, partner, cue.stage, cue.strength, facts.index, cue.start, True,
+                                          cue.weakness))
+    return records
 
 
 def _built_on(article: Article, facts: Facts, context: _Context) -> list[Record]:
@@ -426,10 +458,10 @@ def _stalled_strength(article: Article, facts: Facts, cue: Cue) -> str:
 
 def _orphan_records(article: Article, records: list[Record], orphans: list[tuple[int, Cue]]) -> list[Record]:
     """Give stalled cues that name no party ("the project has been put on hold") to the article's one deal country."""
-    countries = {r.country for r in records}
+    countries = {r.country for r in records if not r.weakness}
     if len(countries) != 1 or not orphans:
         return []
-    pairs = dict.fromkeys((r.country, r.partner) for r in records)
+    pairs = dict.fromkeys((r.country, r.partner) for r in records if not r.weakness)
     extra = []
     for index, cue in orphans:
         if _DEAL_WORDS.search(article.sentence_text(index)):
@@ -438,8 +470,14 @@ def _orphan_records(article: Article, records: list[Record], orphans: list[tuple
     return extra
 
 
-def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> DealMention | None:
-    """Return the deal of one pair at its furthest stage, with evidence and event date, or None."""
+def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> Candidate | None:
+    """Return the deal of one pair at its furthest stage, with evidence and event date, or None.
+
+    Records of weakened cues count only when the pair has no other: the deal is then a candidate
+    whose confidence says how often such evidence is right.
+    """
+    valid = [r for r in records if not r.weakness]
+    records = valid or records
     has_mou = any(r.stage == "mou" for r in records)
     effective = [r for r in records if not (r.strength == "generic" and has_mou)]
     others = [r for r in records if r.stage != "stalled"]
@@ -458,8 +496,26 @@ def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> 
     evidence = chosen[0]
     dated = [r for r in records if r.stage == final or (final == "mou" and r.strength == "generic")]
     event_date = _event_date(article, evidence, sorted(dated, key=lambda r: (r.sentence, r.position)))
-    return DealMention(country=pair[0], partner=pair[1], stage=final, event_date=event_date,
-                       evidence=article.sentence_text(evidence.sentence), known=article.known.get(pair[1], True))
+    level, body = _level(article, pair[0], records)
+    deal = DealMention(country=pair[0], partner=pair[1], stage=final, event_date=event_date,
+                       evidence=article.sentence_text(evidence.sentence), known=article.known.get(pair[1], True),
+                       level=level, body=body)
+    return Candidate(deal, records, chosen, evidence)
+
+
+def _level(article: Article, country: str, records: list[Record]) -> tuple[str, str | None]:
+    """Return ("subnational", body) when the country side is one sub-national government, else ("national", None).
+
+    The mentions of the country where its cues are decide; a deal whose sentences name the country
+    only through a fallback looks at every acting mention of it in the article.
+    """
+    def acting(indexes: set[int]) -> list[str]:
+        return [m.body for i in indexes for m in article.facts[i].countries if m.code == country and m.role == "party"]
+
+    bodies = acting({r.sentence for r in records}) or acting(set(range(len(article.facts))))
+    if bodies and all(bodies) and len(set(bodies)) == 1:
+        return "subnational", bodies[0]
+    return "national", None
 
 
 def _sentence_dates(article: Article, facts: Facts) -> list[tuple[int, str]]:
@@ -488,26 +544,35 @@ def _about_ai(article: Article, partner: str, records: list[Record]) -> bool:
     return any(article.facts[r.sentence].ai for r in records)
 
 
-def find_deals(vocab: Vocabulary, title: str, text: str, published: date | None) -> list[DealMention]:
-    """Return the deals (country, partner, stage, event date, evidence) an article reports."""
+def find_candidates(vocab: Vocabulary, title: str, text: str, published: date | None) -> list[Candidate]:
+    """Return every deal an article may report, with the records behind each, in order of first mention."""
+    return analyse(vocab, title, text, published)[1]
+
+
+def analyse(vocab: Vocabulary, title: str, text: str,
+            published: date | None) -> tuple[Article | None, list[Candidate]]:
+    """Return the analysed article (None when it cannot report a deal) and its candidate deals."""
     article = build_article(vocab, title, text, published)
     if article is None:
-        return []
+        return None, []
     # First the deals whose sentences name both sides; they tell which country the article is about.
     direct, _ = _attribute(article, {}, fallbacks=False)
     established: dict[str, set[str]] = defaultdict(set)
     for record in direct:
-        if record.direct:
+        if record.direct and not record.weakness:
             established[record.country].add(record.partner)
     records, orphans = _attribute(article, established, fallbacks=True)
     records += _orphan_records(article, records, orphans)
     by_pair: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in records:
         by_pair[(record.country, record.partner)].append(record)
-    deals = []
+    candidates = []
     for pair, pair_records in by_pair.items():
-        deal = _resolve(article, pair, pair_records)
-        if deal is not None:
-            deals.append(deal)
-    deals.sort(key=lambda d: min(r.sentence for r in by_pair[(d.country, d.partner)]))
-    return deals
+        candidate = _resolve(article, pair, pair_records)
+        if candidate is not None:
+            candidates.append(candidate)
+    candidates.sort(key=lambda c: min(r.sentence for r in c.records))
+    dominant = dominant_country(article)
+    for candidate in candidates:
+        candidate.features = pair_features(article, candidate, candidates, dominant)
+    return article, candidates

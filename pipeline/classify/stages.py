@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.classify.dates import MONTHS, WEEKDAYS
 from pipeline.classify.vocab import Entry
@@ -117,6 +117,7 @@ class Cue:
     strength: str  # strong | generic | presupposing
     start: int
     end: int
+    weakness: str = ""  # why it reports no event ("negation", "modal"...), "" for a valid cue
 
 
 @dataclass(frozen=True)
@@ -169,47 +170,47 @@ def _inside(tokens: Sequence[Token], kind: str, start: int, end: int) -> bool:
     return any(t.has(kind) and t.start >= start and t.end <= end for t in tokens)
 
 
-def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
-    """Return True when a negation or modal word governs the cue."""
+def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
+    """Return why the cue reports no event ("negation", "modal", "denied"...), or "" when it does."""
     negation = _near_before(text, tokens, "neg", cue.start, NEGATION_WINDOW, floor)
     if negation is not None and not _NOT_ONLY.match(text[negation.end:cue.start]):
         if not (cue.stage == "agreement" and _OF_HEAD.search(text[negation.end:cue.start])):
-            return True
+            return "negation"
     if _inside(tokens, "neg", cue.start, cue.end):
-        return True
+        return "negation"
     modal = _near_before(text, tokens, "modal", cue.start, MODAL_WINDOW, floor)
     if modal is not None:
         word = text[modal.start:modal.end]
         month = word == "May" and _MONTH_AFTER.match(text[modal.end:modal.end + 3])
         continuing = _CONTINUING.search(text[modal.end:cue.start])
         if not month and not continuing:
-            return True
+            return "modal"
     if _inside(tokens, "modal", cue.start, cue.end):
-        return True
+        return "modal"
     if _DENIED_REPORT.search(text[floor:cue.start]):
-        return True
+        return "denied"
     if cue.stage in ("mou", "agreement") and _MODAL_AFTER.match(text[cue.end:cue.end + 80]):
-        return True
+        return "modal"
     if cue.stage == "agreement" and _TAKEOVER_AFTER.match(text[cue.end:cue.end + 120]):
-        return True
+        return "takeover"
     if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
-        return True
+        return "comparison"
     if cue.stage in ("launched", "stalled") and _INFINITIVE.search(text[max(floor, cue.start - 4):cue.start]):
-        return True
+        return "infinitive"
     if cue.stage == "launched" and _talked_about(text, tokens, cue, floor):
-        return True
+        return "talked_about"
     if cue.stage == "launched":
         after = text[cue.end:cue.end + 80]
         day = _DAY_FIRST.match(after)
         if _OWN_PREMISES.match(after[day.end():] if day else after) or _LAUNCH_OF_NAMED.match(after):
-            return True
+            return "own_premises"
         before = text[max(floor, cue.start - 30):cue.start]
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
         if word in _NOMINAL_LAUNCH and (_INDEFINITE_BEFORE.search(before) or _FUTURE_AFTER.match(after)):
-            return True
+            return "future"
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
-            return True
-    return False
+            return "background"
+    return ""
 
 
 def _talked_about(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
@@ -308,9 +309,21 @@ def _memorandum_content(text: str, cue: Cue, cues: Sequence[Cue]) -> bool:
     return False
 
 
-def find_cues(text: str, tokens: Sequence[Token], floor: int) -> list[Cue]:
-    """Return the valid stage cues among a sentence's tokens (`floor` = the sentence start)."""
+def find_cues(text: str, tokens: Sequence[Token], floor: int) -> tuple[list[Cue], list[Cue]]:
+    """Return the valid stage cues among a sentence's tokens, and the weakened ones with their reason.
+
+    `floor` is the sentence start. Weakened cues (negated, modal, denied...) report no event; they
+    are kept so that the pairs they name can be shown as low-confidence candidates.
+    """
     candidates = (_direct_cues(tokens) + _noun_cues(text, tokens) + _money_cues(text, tokens)
                   + _trial_cues(text, tokens))
-    valid = [c for c in candidates if not _is_weakened(text, tokens, c, floor)]
-    return [c for c in valid if not _memorandum_content(text, c, valid)]
+    valid, weak = [], []
+    for cue in candidates:
+        reason = weakness(text, tokens, cue, floor)
+        if reason:
+            weak.append(replace(cue, weakness=reason))
+        else:
+            valid.append(cue)
+    kept = [c for c in valid if not _memorandum_content(text, c, valid)]
+    weak += [replace(c, weakness="memorandum_content") for c in valid if c not in kept]
+    return kept, weak
