@@ -810,3 +810,68 @@ def test_a_launched_programme_goes_to_the_partners_whose_accounts_it_gives() -> 
     text = ("Latvia's education ministry said its AI tutoring scheme began operating in schools on Monday.\n\n"
             "The scheme gives teachers accounts on OpenAI's ChatGPT Edu and Google's Gemini.")
     assert tag(text) == {("LV", "OpenAI", "launched"), ("LV", "Google", "launched")}
+
+
+# --- 2026.12.2: reported undertakings, state money, currencies, denials, premises, cut-offs ----------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Colombia's ICT ministry signed agreements with three technology companies on Wednesday. Microsoft will train "
+     "40,000 teachers, Google will provide cloud credits and Amazon Web Services will pay for 5,000 scholarships.",
+     {("CO", "Microsoft", "agreement"), ("CO", "Google", "agreement"), ("CO", "Amazon Web Services", "agreement")}),
+    ("El Ministerio de Ciencia de Chile firmó un convenio marco de IA con dos empresas. Microsoft se comprometió a formar "
+     "a 10.000 docentes y Google aportará cursos a los funcionarios.",
+     {("CL", "Microsoft", "mou"), ("CL", "Google", "mou")}),
+])
+def test_a_company_undertaking_inside_a_signing_report_is_a_partner_of_it(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_an_undertaking_without_a_signing_is_no_deal() -> None:
+    assert tag("Kenya wants more AI investment. Microsoft will build a data centre in the region, it said.") == set()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Québec accorde 15 millions de dollars à Coveo pour son virage vers l'intelligence artificielle.",
+     {("CA", "Coveo", "agreement")}),
+    ("El Gobierno de España invierte 67 millones de euros en Multiverse Computing para su IA.",
+     {("ES", "Multiverse Computing", "agreement")}),
+    ("The Canadian government backs Cohere's Montreal lab with C$40 million for its AI models.",
+     {("CA", "Cohere", "agreement")}),
+])
+def test_state_money_for_an_ai_company_is_an_agreement(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_currency_prefix_is_not_a_country() -> None:
+    assert tag("Uzbekistan and DataVolt signed a US$5 billion agreement for an AI data centre.") == {
+        ("UZ", "DataVolt", "agreement")}
+
+
+@pytest.mark.parametrize("text", [
+    "La Presidencia del Consejo de Ministros de Perú desmintió este miércoles que el Gobierno haya mantenido "
+    "conversaciones con DeepSeek sobre inteligencia artificial.",
+    "La agencia digital de México desmintió una información según la cual estaría negociando con xAI un centro "
+    "de datos de inteligencia artificial.",
+])
+def test_a_denied_report_is_no_deal(text: str) -> None:
+    assert tag(text) == set()
+
+
+def test_a_partner_opening_an_office_named_after_a_country_is_no_launch() -> None:
+    assert tag("OpenAI opens Singapore office as its Asia-Pacific hub for AI.") == set()
+
+
+def test_a_state_owned_company_described_in_spanish_acts_for_its_state() -> None:
+    text = ("Telkom Indonesia, la operadora controlada por el Estado indonesio, firmó un acuerdo con Nvidia para "
+            "construir un centro de datos de inteligencia artificial en Batam, cerca de Singapur.")
+    assert tag(text) == {("ID", "Nvidia", "agreement")}
+
+
+def test_a_partner_cutting_off_a_service_in_use_stalls_the_deal() -> None:
+    text = "Microsoft cut off cloud and AI services it had provided to Israel's defence ministry under a contract."
+    assert ("IL", "Microsoft", "stalled") in tag(text)
+
+
+def test_a_pilot_that_started_is_launched() -> None:
+    assert tag("São Paulo state starts a Gemini pilot with 2,000 teachers, the state government said.") == {
+        ("BR", "Google", "launched")}

@@ -70,6 +70,9 @@ _BUILT_ON = re.compile(
     r"provided\s+by|accès\s+à|comptes\s+sur|licences\s+(?:de|pour)|fourni(?:e|s|es)?\s+par|acceso\s+a|"
     r"cuentas\s+(?:en|de)|licencias\s+de|suministrad[oa]s?\s+por|proporcionad[oa]s?\s+por)\b", re.IGNORECASE)
 BUILT_REACH = 1  # sentences between a launch and the sentence naming what it is built on
+UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
+SUBJECT_GAP = 3  # words between a company and its undertaking verb ("Microsoft, for its part, will train")
+SIGNED = frozenset({"mou", "agreement"})
 _CLAUSE_OPENER = re.compile(r"(?:(?:and|but|while|whereas|et|mais|y|pero|mientras)\s+)?(?:the\s+|la\s+|le\s+|el\s+)?",
                             re.IGNORECASE)
 _PRONOUN_SUBJECT = re.compile(r"^[\s\"“«]*(?:It|Elle|Il|Ella|The company|The firm|The group|L'entreprise|"
@@ -117,6 +120,7 @@ class _Context:
     last_pairs: list[tuple[str, str]] = field(default_factory=list)
     last_index: int = -10
     launch: tuple[int, list[str]] | None = None  # a launch by a state that named no partner: (sentence, countries)
+    signing: tuple[int, list[str], str] | None = None  # the last signing: (sentence, its countries, mou or agreement)
 
 
 def _previous_partner(article: Article, position: int) -> str | None:
@@ -373,6 +377,47 @@ def _co_mentions(facts: Facts) -> list[tuple[str, str]]:
     return pairs
 
 
+def _note_signing(facts: Facts, cue: Cue, context: _Context) -> None:
+    """Remember a signing whose partners the sentence does not name ("signed agreements with three firms")."""
+    clause = facts.sentence.clause_of(cue.start)
+    countries = facts.parties(clause) or facts.parties()
+    if not countries and context.fallbacks and facts.state_refs:
+        here = context.sections[facts.index] or context.dominant
+        countries = [here] if here else []
+    if countries and cue.stage in SIGNED and not facts.partner_names():
+        context.signing = (facts.index, countries, cue.stage)
+
+
+def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Record]:
+    """Return records for companies that undertake something in a signing just reported.
+
+    "MinTIC signed agreements with three firms. Microsoft will train 40,000 teachers, Google will
+    supply cloud credits": each company named right before an undertaking verb takes part in the
+    deal signed in the last few sentences, at its stage (taxonomy: every company taking part in the
+    state's project is a partner of its own pair).
+    """
+    if context.signing is None or not facts.partners:
+        return []
+    index, countries, stage = context.signing
+    if not 0 <= facts.index - index <= UNDERTAKING_REACH or context.sections[facts.index] != context.sections[index]:
+        return []
+    if any(c not in countries for c in facts.parties()):
+        return []  # another state acts in the sentence: not the same deal
+    records = []
+    for token in facts.tokens:
+        if not token.has("undertaking"):
+            continue
+        before = [m for m in facts.partners if m.end <= token.start
+                  and facts.sentence.clause_of(m.start) == facts.sentence.clause_of(token.start)]
+        if before and len(article.text[before[-1].end:token.start].split()) <= SUBJECT_GAP:
+            partner = before[-1].name
+            if partner not in article.proxies:
+                # A memorandum's undertaking is that memorandum; an agreement's gives way to one, as generic cues do.
+                strength = "strong" if stage == "mou" else "generic"
+                records += [Record(c, partner, stage, strength, facts.index, token.start, False) for c in countries]
+    return records
+
+
 def _attribute(article: Article, established: dict[str, set[str]],
                fallbacks: bool) -> tuple[list[Record], list[tuple[int, Cue]]]:
     """Return every (pair, stage) record of the article, and the stalled cues no pair claimed."""
@@ -381,6 +426,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
     orphans: list[tuple[int, Cue]] = []
     for facts in article.facts:
         records += _built_on(article, facts, context)
+        if context.fallbacks:
+            records += _undertakings(article, facts, context)
         if not facts.cues and not (facts.countries and facts.partners):
             continue
         pairs = _co_mentions(facts)
@@ -390,11 +437,14 @@ def _attribute(article: Article, established: dict[str, set[str]],
             if parties is None:
                 if cue.stage == "stalled" and not facts.parties() and not facts.partner_names():
                     orphans.append((facts.index, cue))
+                _note_signing(facts, cue, context)
                 continue
             countries, partners, direct = parties
             strength = _stalled_strength(article, facts, cue)
             found = [(c, p) for c in countries for p in partners if p not in article.proxies]
             records += [Record(c, p, cue.stage, strength, facts.index, cue.start, direct) for c, p in found]
+            if found and cue.stage in SIGNED:
+                context.signing = (facts.index, list(dict.fromkeys(c for c, _ in found)), cue.stage)
             pairs += found
             if found:
                 # "..., after the two sides failed to agree": the pair just named in this sentence

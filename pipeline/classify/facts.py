@@ -123,6 +123,8 @@ def _entities(vocab: Vocabulary, tokens: list[Token], text: str) -> list[tuple[i
         if entry is not None:
             if entry.kind == "product" and hit.start > 0 and text[hit.start - 1] == "-":
                 continue  # "Jean-Claude" is not Anthropic's Claude
+            if entry.kind == "country" and text.startswith("$", hit.end):
+                continue  # "US$12 million", "A$95 million": a currency, not a country
             candidates.append((hit.start, hit.end, entry))
     candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
     chosen: list[tuple[int, int, Entry]] = []

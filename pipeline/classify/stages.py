@@ -33,7 +33,7 @@ _DATE_FILLERS = frozenset({"on", "the", "of", "le", "el", "de", "del", "this", "
 _NUMBER = re.compile(r"\d{1,4}(?:st|nd|rd|th|er)?,?")
 _BREAK = re.compile(r"[;:()—–]|,\s|\s-\s|\.\s")
 _MONEY = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:[$€£¥]\s?\d|(?:US|CA|A|R|NZ)\$\s?\d|\d[\d.,]*\s?(?:billion|million|bn|mn|m\b|"
+    r"^\W*(?:\w+\W+){0,5}?(?:[$€£¥]\s?\d|(?:US|CA|C|A|R|NZ|S|HK)\$\s?\d|\d[\d.,]*\s?(?:billion|million|bn|mn|m\b|"
     r"milliards?|millions?|mil millones|millones|reais|rand|euros?|dollars?|pounds?|dirhams?|riyals?))",
     re.IGNORECASE)
 _INFINITIVE = re.compile(r"\b(?:to|à|de|va a|van a|vamos a)\s+$", re.IGNORECASE)
@@ -41,6 +41,8 @@ _CONTINUING = re.compile(r"\b(?:continue|continuing|keep|pursue|poursuivre|segui
 _MONTH_AFTER = re.compile(r"^\s+\d")
 # "opened its Tokyo office", "opens a new office": the partner's own premises, not a deal carried out.
 _OWN_PREMISES = re.compile(
+    r"^\s+(?:(?:a|an|its|their|the|un|une|una)\s+)?(?:new\s+)?(?-i:[A-Z][\w-]+)\s+(?:office|offices|headquarters|"
+    r"bureau|bureaux|oficina|oficinas)\b|"  # "opens Singapore office", "opened its new Tokyo office"
     r"^\s+(?:(?:its|their|his|her|sa|son|ses|su|sus)\s+(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|hub|lab|"
     r"laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|locaux|oficina|oficinas|sede|"
     r"sedes)|"
@@ -82,11 +84,14 @@ _MODAL_AFTER = re.compile(
     r"come|follow|suivre|seguir)\b", re.IGNORECASE)
 # "contradicting a report that Tashkent was negotiating with ...", "a démenti les informations selon
 # lesquelles ...": a cue inside a denied report is no event.
+_DENIAL = (r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejected|rejecting|"
+           r"refut(?:es|ed|ing)|démen(?:t|ti|tait|tant)|contredi(?:t|sant)|desmint(?:ió|e|ieron|en|iendo)|"
+           r"neg(?:ó|aron|ando))\s+")
 _DENIED_REPORT = re.compile(
-    r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejected|rejecting|refut(?:es|ed|ing)|"
-    r"démen(?:t|ti|tait|tant)|contredi(?:t|sant)|desmint(?:ió|e|iendo)|neg(?:ó|ando))\s+(?:[\w'-]+\s+){0,2}?"
-    r"(?:reports?|claims?|rumou?rs?|suggestions?|informations|rumeurs|affirmations|informes?|versiones|rumores)\b"
-    r"[^;]*?\b(?:that|selon\s+lesquel\w+|según\s+l[oa]s\s+cuales|de\s+que)\b[^;]*$", re.IGNORECASE)
+    _DENIAL + r"(?:(?:[\w'-]+\s+){0,2}?(?:reports?|claims?|rumou?rs?|suggestions?|informations?|rumeurs|affirmations|"
+    r"informes?|informaci[oó]n(?:es)?|versiones|rumores|noticias?)\b[^;]*?\b(?:that|selon\s+lesquel\w+|"
+    r"selon\s+laquelle|según\s+l[oa]s?\s+cual(?:es)?|de\s+que)\b|(?:[\w'-]+\s+){0,3}?(?:that|que|qu')\s*"
+    r"|(?:having|avoir|haber)\s+)[^;]*$", re.IGNORECASE)
 # "The rollout will begin in spring", "Le déploiement commencera au printemps": a launch still to come.
 _FUTURE_AFTER = re.compile(
     r"^\s+(?:(?:is|are)\s+(?:expected|scheduled|due|set|planned)\s+to|will|would|shall|commencera|débutera|"

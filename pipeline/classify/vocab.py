@@ -43,7 +43,7 @@ CI_SECTIONS = {
     "negation": ("neg", ""), "modality": ("modal", ""), "state_nouns": ("state_noun", ""),
     "state_refs": ("state_ref", ""), "regulators": ("regulator", ""), "gov_gov": ("gov_gov", ""),
     "company_pair": ("company_pair", ""), "ai_terms": ("ai", ""), "comparison": ("comparison", ""),
-    "enforcement": ("enforcement", ""),
+    "enforcement": ("enforcement", ""), "undertakings": ("undertaking", ""),
 }
 # Institution names that many states share ("Ministry of Communications and Information Technology"):
 # they name a country only when the article names that country too.
