@@ -875,3 +875,35 @@ def test_a_partner_cutting_off_a_service_in_use_stalls_the_deal() -> None:
 def test_a_pilot_that_started_is_launched() -> None:
     assert tag("São Paulo state starts a Gemini pilot with 2,000 teachers, the state government said.") == {
         ("BR", "Google", "launched")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Japan's economy ministry approved a subsidy of about ¥50 billion for Sakura Internet to expand its GPU cloud.",
+     {("JP", "Sakura Internet", "agreement")}),
+    ("El Ministerio de Tecnologías de Paraguay seleccionó a Oracle como proveedor de su nube gubernamental con IA.",
+     {("PY", "Oracle", "agreement")}),
+    ("The Qatar Investment Authority took part in Anthropic's latest funding round, the fund said.",
+     {("QA", "Anthropic", "agreement")}),
+    ("Microsoft said it had stopped providing Azure AI services to a unit of Israel's Ministry of Defense.",
+     {("IL", "Microsoft", "stalled")}),
+    ("Oklahoma's Office of Management and Enterprise Services has begun a pilot of OpenAI's ChatGPT Enterprise.",
+     {("US", "OpenAI", "launched")}),
+])
+def test_subsidies_selections_stakes_cut_offs_and_pilots_in_other_words(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("La Empresa Común EuroHPC, el organismo de la UE que gestiona los superordenadores del bloque, firmó un "
+     "contrato con HPE para un sistema de IA.", {("EU", "HPE", "agreement")}),
+    ('"We want AI in Wolof," the minister said in a statement released by the ministry after Senegal signed a '
+     "memorandum of understanding with Mistral AI.", {("SN", "Mistral AI", "mou")}),
+])
+def test_a_bloc_is_no_block_and_a_released_statement_is_no_launch(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_joint_venture_of_two_companies_in_a_region_of_a_country_is_no_state_deal() -> None:
+    text = ("Brookfield et la société britannique Nscale ont annoncé la création d'une coentreprise pour construire "
+            "un campus de centres de données pour l'intelligence artificielle dans l'ouest de la Norvège.")
+    assert tag(text) == set()

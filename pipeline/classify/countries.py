@@ -61,7 +61,11 @@ _COMPARISON = re.compile(r"\b(?:similar|comparable|same|semblables?|similaires?|
                          re.IGNORECASE)
 _GEOGRAPHIC = re.compile(
     r"\b(?:northern|southern|eastern|western|central|north|south|east|west|north-eastern|north-western|"
-    r"south-eastern|south-western|rural|coastal|neighbouring|neighboring|mainland)\s+$", re.IGNORECASE)
+    r"south-eastern|south-western|rural|coastal|neighbouring|neighboring|mainland)\s+$|"
+    # "dans l'ouest de la Norvège", "in the north of Chile", "en el sur de México": a region of the country
+    r"\b(?:north|south|east|west|centre|center|nord|sud|est|ouest|norte|sur|este|oeste|centro|noreste|noroeste|"
+    r"sudeste|sureste|nord-est|nord-ouest|sud-est|sud-ouest)\s+(?:of\s+(?:the\s+)?|de\s+la\s+|de\s+l'|du\s+|"
+    r"des\s+|de\s+|del\s+)$", re.IGNORECASE)
 _PARTY_BEFORE = re.compile(r"\b(?:with|avec|con|between|entre|by|par|and|et|y)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$",
                            re.IGNORECASE)
 _OF = re.compile(r"^\s*(?:of|of the|du|de|de la|d'|des|del)\s*$", re.IGNORECASE)

@@ -348,8 +348,11 @@ def _between_companies(article: Article, facts: Facts, cue: Cue) -> bool:
         low, high = members.start("list"), members.end("list")
         state = any(low <= m.start < high and m.role == "party" for m in facts.countries) or any(
             low <= offset < high for offset in facts.state_refs)
-        if not state:
-            return any(low <= m.start < high for m in facts.partners) or bool(_OTHER_ORG.search(article.text, low, high))
+        # Members are two organisations or more: "a pilot of OpenAI's ChatGPT" names what, not whom.
+        named = {m.name for m in facts.partners if low <= m.start < high}
+        other = bool(_OTHER_ORG.search(article.text, low, high))
+        if not state and (len(named) >= 2 or (named and other) or (not named and other)):
+            return True
     return _owned_by_company(article, facts, cue)
 
 

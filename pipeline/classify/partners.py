@@ -48,7 +48,9 @@ _DESCRIPTOR_AFTER = re.compile(
     r"subsidiary|unit|arm|affiliate|investee|spin-?off|alumni|veteran|veterans|rival|rivals)\b)", re.IGNORECASE)
 # "Humain, the AI company set up by Saudi Arabia's sovereign wealth fund", "Humain is owned by the PIF"
 _OWNED_AFTER = re.compile(
-    r"^\s*,?\s*(?:(?:is|was|which\s+is|est|es)\s+)?(?:(?:the|a|an|une?|la|le|el)\s+)?(?:[\w-]+\s+){0,4}?"
+    r"^\s*,?\s*(?:(?:is|was|which\s+is|est|es)\s+)?(?:(?:the|a|an|une?|la|le|el)\s+)?"
+    # up to four describing words, none of them a preposition: "services to a unit of" names a customer
+    r"(?:(?!(?:to|for|with|from|of|à|pour|avec|para|con|de)\b)[\w-]+\s+){0,4}?"
     r"(?:wholly\s+|majority[- ]|fully\s+)?(?:owned|set\s+up|created|launched|established|founded|controlled|"
     r"détenue?|contrôlée?|créée?|fondée?|propiedad|controlad[ao]|participad[ao]|cread[ao]|fundad[ao]|subsidiary|"
     r"unit|arm|division|filiale|filial)\s+(?:[\w-]+\s+){0,3}?"
