@@ -907,3 +907,23 @@ def test_a_joint_venture_of_two_companies_in_a_region_of_a_country_is_no_state_d
     text = ("Brookfield et la société britannique Nscale ont annoncé la création d'une coentreprise pour construire "
             "un campus de centres de données pour l'intelligence artificielle dans l'ouest de la Norvège.")
     assert tag(text) == set()
+
+
+def test_another_states_deal_cited_as_precedent_is_not_tagged() -> None:
+    text = ("Pakistan's IT ministry signed a memorandum of understanding with Humain on AI compute. The arrangement "
+            "resembles one that Abu Dhabi-based G42 agreed with Kenya last year.")
+    assert tag(text) == {("PK", "Humain", "mou")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Humain signed an agreement with Nvidia for 18,000 AI chips.", {("SA", "Nvidia", "agreement")}),
+    ("Pakistan signed a memorandum of understanding with Humain on AI compute.", {("PK", "Humain", "mou")}),
+    ("Humain launched its Arabic chatbot HUMAIN Chat for Saudi users.", set()),
+])
+def test_a_state_owned_company_is_its_states_side_and_a_partner_of_other_states(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_cloud_region_named_after_a_province_is_no_launch_of_the_state() -> None:
+    assert tag("Mexico and AWS discuss AI training push as Querétaro region opens") == {
+        ("MX", "Amazon Web Services", "talks")}

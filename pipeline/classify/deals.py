@@ -43,7 +43,9 @@ _PRIVATE_COUNTERPART = re.compile(
     r"investors|developers|banques|entreprises|sociétés|bancos|empresas)\b", re.IGNORECASE)
 # "launched its own model", "su propio modelo": the state built it itself.
 _OWN_THING = re.compile(r"\b(?:its|their)\s+own\b|\b(?:son|sa|ses|leur|leurs)\s+propres?\b|"
-                        r"\b(?:su|sus)\s+propi[oa]s?\b", re.IGNORECASE)
+                        r"\b(?:su|sus)\s+propi[oa]s?\b|\bwithout\s+(?:any\s+)?(?:outside\s+|foreign\s+|external\s+)?"
+                        r"(?:partners?|help)\b|\bin[- ]house\b|\bsans\s+(?:partenaires?|aide)\b|\ben\s+interne\b|"
+                        r"\bsin\s+(?:socios|ayuda)\b", re.IGNORECASE)
 # "joint venture of OpenAI, SoftBank and Oracle": who the deal is between
 _MEMBERS_AFTER = re.compile(r"\s+(?:of|between|among|entre)\s+(?P<list>[^.;:(]{3,100})")
 # "Microsoft's partnership", "its AI search deals": who owns the deal noun
@@ -380,6 +382,18 @@ def _co_mentions(facts: Facts) -> list[tuple[str, str]]:
     return pairs
 
 
+def _own_state(article: Article, country: str, partner: str) -> bool:
+    """Return True when the partner is a state-owned company of that very state: never a partner of its own state."""
+    return article.proxies.get(partner) == country
+
+
+def _precedent(facts: Facts, context: _Context, country: str) -> bool:
+    """Return True for another state's deal cited as a precedent ("... resembles one G42 agreed with Kenya")."""
+    here = context.dominant or (next(iter(context.established)) if len(context.established) == 1 else None)
+    return (context.fallbacks and here is not None and country != here
+            and any(t.has("precedent") for t in facts.tokens) and here not in facts.parties())
+
+
 def _note_signing(facts: Facts, cue: Cue, context: _Context) -> None:
     """Remember a signing whose partners the sentence does not name ("signed agreements with three firms")."""
     clause = facts.sentence.clause_of(cue.start)
@@ -414,10 +428,10 @@ def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Rec
                   and facts.sentence.clause_of(m.start) == facts.sentence.clause_of(token.start)]
         if before and len(article.text[before[-1].end:token.start].split()) <= SUBJECT_GAP:
             partner = before[-1].name
-            if partner not in article.proxies:
-                # A memorandum's undertaking is that memorandum; an agreement's gives way to one, as generic cues do.
-                strength = "strong" if stage == "mou" else "generic"
-                records += [Record(c, partner, stage, strength, facts.index, token.start, False) for c in countries]
+            # A memorandum's undertaking is that memorandum; an agreement's gives way to one, as generic cues do.
+            strength = "strong" if stage == "mou" else "generic"
+            records += [Record(c, partner, stage, strength, facts.index, token.start, False) for c in countries
+                        if not _own_state(article, c, partner)]
     return records
 
 
@@ -444,7 +458,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
                 continue
             countries, partners, direct = parties
             strength = _stalled_strength(article, facts, cue)
-            found = [(c, p) for c in countries for p in partners if p not in article.proxies]
+            found = [(c, p) for c in countries for p in partners if not _own_state(article, c, p)
+                     and not _precedent(facts, context, c)]
             records += [Record(c, p, cue.stage, strength, facts.index, cue.start, direct) for c, p in found]
             if found and cue.stage in SIGNED:
                 context.signing = (facts.index, list(dict.fromkeys(c for c, _ in found)), cue.stage)
@@ -466,7 +481,7 @@ def _weak_records(article: Article, facts: Facts) -> list[Record]:
         clause = facts.sentence.clause_of(cue.start)
         for country in facts.parties(clause):
             for partner in facts.partner_names(clause):
-                if partner not in article.proxies:
+                if not _own_state(article, country, partner):
                     records.append(Record(country, partner, cue.stage, cue.strength, facts.index, cue.start, True,
                                           cue.weakness))
     return records
@@ -612,7 +627,8 @@ def analyse(vocab: Vocabulary, title: str, text: str,
     direct, _ = _attribute(article, {}, fallbacks=False)
     established: dict[str, set[str]] = defaultdict(set)
     for record in direct:
-        if record.direct and not record.weakness:
+        cited = any(t.has("precedent") for t in article.facts[record.sentence].tokens)
+        if record.direct and not record.weakness and not cited:
             established[record.country].add(record.partner)
     records, orphans = _attribute(article, established, fallbacks=True)
     records += _orphan_records(article, records, orphans)

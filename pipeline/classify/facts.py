@@ -52,6 +52,8 @@ _SUPPLIES_AFTER = re.compile(
 _SPEAKER_AFTER = re.compile(
     r"\s+(?:said|says|told|added|noted|confirmed|stated|wrote|a\s+(?:indiqué|déclaré|précisé|annoncé)|indique|"
     r"précise|dijo|afirmó|señaló|indicó|informó)\b", re.IGNORECASE)
+_PLACE_NOUN_AFTER = re.compile(r"\s+(?:region|cloud\s+region|campus|hub|data\s+cent(?:re|er)|office|zone)\b",
+                               re.IGNORECASE)
 _HEADING_GLUE = re.compile(r"\b(?:and|et|y)\b|[&.,]")
 
 
@@ -267,12 +269,12 @@ def _place_entities(article: Article, entities: list[tuple[int, int, Entry]], st
             if mention.name in article.proxies:
                 facts.countries.append(CountryMention(article.proxies[mention.name], mention.start, mention.end,
                                                       "proxy", "party", PARTY_STRONG))
-        facts.partners = [m for m in facts.partners if m.name not in article.proxies
-                          and not _bystander_mention(article, facts, m)]
+        # A state-owned partner stays a partner too: it is its own state's side, and a partner of any other
+        # state (taxonomy decision 5); deals.py never pairs it with its own state.
+        facts.partners = [m for m in facts.partners if not _bystander_mention(article, facts, m)]
     _place_state_organisations(article, entities, starts)
     for facts in article.facts:
         facts.countries.sort(key=lambda m: m.start)
-    article.partner_mentions = [m for m in article.partner_mentions if m.name not in article.proxies]
 
 
 def _bystander_mention(article: Article, facts: Facts, mention: PartnerMention) -> bool:
@@ -338,6 +340,8 @@ def _place_partners(article: Article, entities: list[tuple[int, int, Entry]],
         if entry.kind == "product":
             facts.ai = True  # registry products are AI products: Copilot, ChatGPT, Gemini, Azure
         if home and entry.value not in article.proxies:
+            if partner is not None and partner.state_owned:
+                article.proxies[entry.value] = home
             owner = _state_owner(article, facts, start, end, home, entities)
             if owner is not None:
                 article.proxies[entry.value] = home
@@ -367,6 +371,8 @@ def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], s
                 and _coordinated(text[previous.end:start], text[end:end + 80], previous.form == entry.extra)):
             role, strength = previous.role, min(strength, previous.strength) if previous.role == "party" else 0
         body = article.vocab.bodies.get(phrase_key(text[start:end]), "")
+        if body and _PLACE_NOUN_AFTER.match(text, end):
+            role, strength = "context", 0  # "as Querétaro region opens": a cloud region named after the place
         mention = CountryMention(entry.value, start, end, entry.extra, role, strength, body)
         previous = mention
         mentions.append((facts, mention, _collapse(text[start:end]) in article.vocab.ambiguous))

@@ -44,6 +44,7 @@ CI_SECTIONS = {
     "state_refs": ("state_ref", ""), "regulators": ("regulator", ""), "gov_gov": ("gov_gov", ""),
     "company_pair": ("company_pair", ""), "ai_terms": ("ai", ""), "comparison": ("comparison", ""),
     "enforcement": ("enforcement", ""), "undertakings": ("undertaking", ""),
+    "precedent": ("precedent", ""),
 }
 # Institution names that many states share ("Ministry of Communications and Information Technology"):
 # they name a country only when the article names that country too.
@@ -73,6 +74,7 @@ class Partner:
     aliases: tuple[str, ...] = ()
     cased_aliases: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    state_owned: bool = False  # its home state controls it: that state's side, never its partner
 
 
 @dataclass
@@ -237,7 +239,7 @@ def _load_partners(data: dict[str, Any]) -> dict[str, Partner]:
             name=table["name"].strip(), home=str(table.get("home") or "").upper(),
             kind=str(table.get("kind") or ""), aliases=tuple(_strings(table.get("aliases"))),
             cased_aliases=tuple(_strings(table.get("cased_aliases"))),
-            products=tuple(_strings(table.get("products"))),
+            products=tuple(_strings(table.get("products"))), state_owned=table.get("state_owned") is True,
         )
         partners[partner.name] = partner
     return partners
