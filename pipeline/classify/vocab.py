@@ -134,7 +134,7 @@ def _country_forms(extras: dict[str, Any]) -> dict[str, list[tuple[str, str, boo
     """Return surface form -> [(alpha-2, form kind, from config)] for every country and the EU."""
     forms: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
     catalogs = []
-    for lang in ("fr", "es"):
+    for lang in ("fr", "es", "pt"):
         try:
             catalogs.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]))
         except OSError:
@@ -275,7 +275,7 @@ def _stage_entries(stages: dict[str, Any], ci: dict[str, list[Entry]]) -> None:
             for phrase in _strings(phrases):
                 _add(ci, phrase, Entry(kind, value, strength if kind == "cue" else ""), lower=True)
     generic = stages.get("generic", {})
-    for key in ("nouns_en", "nouns_fr", "nouns_es"):
+    for key in ("nouns_en", "nouns_fr", "nouns_es", "nouns_pt"):
         for phrase in _strings(generic.get(key)):
             _add(ci, phrase, Entry("noun", "generic"), lower=True)
     for section, key, entry in LIST_ENTRIES:
