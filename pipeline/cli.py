@@ -131,7 +131,11 @@ def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: b
             summary = import_jsonl(db, jsonl, settings, progress=bar.update, workers=import_workers(total))
     for error in summary.errors[:20]:
         click.echo(f"skipped: {error}", err=True)
+    if len(summary.errors) > 20:
+        click.echo(f"skipped: ... and {len(summary.errors) - 20} more bad lines", err=True)
     click.echo(summary.line())
+    if summary.errors and not summary.lines:
+        raise DealwatchError(f"{jsonl}: nothing imported: all {len(summary.errors)} lines are bad")
 
 
 @main.command()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pipeline import store
@@ -37,6 +37,7 @@ LOGGER = logging.getLogger(__name__)
 IMPORT_BATCH = 1000
 PARALLEL_IMPORT_LINES = 2000  # below this, starting worker processes costs more than it saves
 Classifier = Callable[[list[Article]], list[Classification]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -272,11 +273,12 @@ def _as_datetime(value: str) -> str:
 class ImportSummary:
     """What an import did."""
 
-    lines: int = 0
+    lines: int = 0  # good lines stored (as new articles or duplicates)
     new_articles: int = 0
     duplicates: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per bad line: "FILE:N: reason"
     elapsed: float = 0.0
+    last_line: int = 0  # the last line number of the last chunk committed
 
     def line(self) -> str:
         """Return the one-line summary printed at the end of an import."""
@@ -312,50 +314,114 @@ def _classify_job(job: tuple[str, str, str | None, str | None]) -> Classificatio
 
 
 def import_jsonl(db: store.Database, path: Path, settings: Settings,
-                 progress: Callable[[int], None] | None = None, workers: int = 1) -> ImportSummary:
-    """Ingest archived articles in corpus format through normalise → classify → dedupe → store."""
+                 progress: Callable[[int], None] | None = None, workers: int = 1,
+                 summary: ImportSummary | None = None) -> ImportSummary:
+    """Ingest archived articles in corpus format through normalise → classify → dedupe → store.
+
+    Bad lines are skipped with their line number and reason; each chunk of good lines is one
+    transaction, so `summary` (pass your own to read it after an interrupt) counts only what is stored.
+    """
     started = time.monotonic()
-    summary = ImportSummary()
-    source = f"import:{path.name}"
+    summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
-    with classifier_pool(workers) as classify:
-        for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-            _import_chunk(db, chunk, source, fetched_at, settings, classify, summary)
-            if progress:
-                progress(len(chunk))
-    summary.elapsed = time.monotonic() - started
+    try:
+        with classifier_pool(workers) as classify:
+            for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
+                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary)
+                summary.last_line = chunk[-1][0]
+                if progress:
+                    progress(len(chunk))
+    finally:
+        summary.elapsed = time.monotonic() - started
     return summary
 
 
-def _import_chunk(db: store.Database, chunk: list[Entry], source: str, fetched_at: str, settings: Settings,
-                  classify: Classifier, summary: ImportSummary) -> None:
-    articles = [make_article(entry, source, fetched_at) for entry in chunk]
-    batch = store.Batch(source=source, started_at=fetched_at)
-    prepare_batch(db, batch, articles, settings.dedupe, classify)
-    new = store.save_batch(db, batch)
+def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path, fetched_at: str,
+                  settings: Settings, classify: Classifier, summary: ImportSummary) -> None:
+    source = f"import:{path.name}"
+    try:
+        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify)
+    except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
+        if len(chunk) == 1:
+            raise
+        LOGGER.warning("a chunk of %d lines failed; importing them one at a time", len(chunk))
+        for number, entry in chunk:
+            try:
+                new = _import_entries(db, [entry], source, fetched_at, settings, classify_each)
+            except Exception as exc:
+                summary.errors.append(f"{path}:{number}: internal error: {type(exc).__name__}: "
+                                      f"{clean_line(str(exc))[:200]}")
+                continue
+            summary.lines += 1
+            summary.new_articles += new
+            summary.duplicates += 1 - new
+        return
     summary.lines += len(chunk)
     summary.new_articles += new
     summary.duplicates += len(chunk) - new
 
 
-def read_corpus(path: Path, errors: list[str]) -> Iterator[Entry]:
-    """Yield an Entry per corpus line; bad lines are reported in `errors` (one line each) and skipped."""
+def _import_entries(db: store.Database, entries: list[Entry], source: str, fetched_at: str, settings: Settings,
+                    classify: Classifier) -> int:
+    articles = [make_article(entry, source, fetched_at) for entry in entries]
+    batch = store.Batch(source=source, started_at=fetched_at)
+    prepare_batch(db, batch, articles, settings.dedupe, classify)
+    return store.save_batch(db, batch)
+
+
+CORPUS_TEXT_KEYS = ("title", "text", "summary", "url", "lang")
+LATEST_UNIX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def read_corpus(path: Path, errors: list[str]) -> Iterator[tuple[int, Entry]]:
+    """Yield (line number, Entry) per corpus line; bad lines are reported in `errors` (one line each) and skipped."""
     for number, record in read_jsonl(path):
-        if isinstance(record, str):
-            errors.append(f"{path}:{number}: {record}")
+        problem = record if isinstance(record, str) else _corpus_problem(record)
+        if problem is not None or isinstance(record, str):
+            errors.append(f"{path}:{number}: {problem}")
             continue
-        title = str(record.get("title") or "").strip()
+        title = (record.get("title") or "").strip()
         if not title and not record.get("text"):
             errors.append(f"{path}:{number}: no title and no text")
             continue
-        url = str(record.get("url") or "") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
-        yield Entry(url=url, title=title, summary=str(record.get("summary") or ""),
-                    content=str(record.get("text") or ""), published=record.get("published") or None,
-                    guid=str(record.get("id") or "") or None, lang=record.get("lang"))
+        url = record.get("url") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
+        yield number, Entry(url=url, title=title, summary=record.get("summary") or "",
+                            content=record.get("text") or "", published=_corpus_date(record.get("published")),
+                            guid=str(record.get("id") or "") or None, lang=record.get("lang"))
 
 
-def _chunked(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
-    chunk: list[Entry] = []
+def _corpus_problem(record: dict[str, Any]) -> str | None:
+    """Return why a corpus record cannot be imported (a field of the wrong type), or None."""
+    for key in CORPUS_TEXT_KEYS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"key {key!r}: expected a string, got {type(value).__name__} {_shown(value)}"
+    identifier = record.get("id")
+    if identifier is not None and (isinstance(identifier, bool) or not isinstance(identifier, (str, int))):
+        return f"key 'id': expected a string or an integer, got {type(identifier).__name__} {_shown(identifier)}"
+    published = record.get("published")
+    if published is None or isinstance(published, str):
+        return None
+    if isinstance(published, bool) or not isinstance(published, (int, float)):
+        return f"key 'published': expected a date string or a Unix time, got {type(published).__name__}"
+    if not 0 <= published <= LATEST_UNIX_TIME:  # also refuses NaN
+        return f"key 'published': {_shown(published)} is not a Unix time in seconds"
+    return None
+
+
+def _corpus_date(value: str | int | float | None) -> str | None:
+    """Return a corpus 'published' value as text: a date string as given, a Unix time as ISO 8601 UTC."""
+    if value is None or isinstance(value, str):
+        return value or None
+    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _shown(value: Any) -> str:
+    return clean_line(repr(value))[:60]
+
+
+def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:

@@ -86,6 +86,19 @@ def m002_index_fetched_at(db: Database) -> None:
     db.table("articles").create_index(["fetched_at"])
 
 
+# Columns holding timestamps; before m003, a date-only `published` was stored as a bare date.
+_TIMESTAMP_COLUMNS = (("articles", "published_at"), ("deal_mentions", "published_at"), ("deals", "first_seen"),
+                      ("deals", "last_seen"), ("stories", "first_seen"))
+
+
+@migrations()
+def m003_timestamps_with_time(db: Database) -> None:
+    """Rewrite bare dates (2025-09-12) as timestamps (2025-09-12T00:00:00Z), so every time compares as one form."""
+    for table, column in _TIMESTAMP_COLUMNS:
+        db.execute(f"""UPDATE {table} SET {column} = {column} || 'T00:00:00Z'
+                       WHERE {column} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'""")
+
+
 def open_db(path: Path | str) -> Database:
     """Return the database at `path` (created if missing) in WAL mode with every migration applied."""
     if str(path) != ":memory:":
