@@ -5,10 +5,15 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
+from pipeline.normalise import clean_line
+
+TEXT_KEYS = ("title", "text", "summary", "url", "lang")
+LATEST_UNIX_TIME = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -50,3 +55,33 @@ def parse_line(raw: bytes) -> dict[str, Any] | str | None:
         except RecursionError:
             return f"key {key[:40]!r}: nested too deeply"
     return record
+
+
+def record_problem(record: dict[str, Any]) -> str | None:
+    """Return why a corpus record cannot be used (a field of the wrong type), or None."""
+    for key in TEXT_KEYS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"key {key!r}: expected a string, got {type(value).__name__} {_shown(value)}"
+    identifier = record.get("id")
+    if identifier is not None and (isinstance(identifier, bool) or not isinstance(identifier, (str, int))):
+        return f"key 'id': expected a string or an integer, got {type(identifier).__name__} {_shown(identifier)}"
+    published = record.get("published")
+    if published is None or isinstance(published, str):
+        return None
+    if isinstance(published, bool) or not isinstance(published, (int, float)):
+        return f"key 'published': expected a date string or a Unix time, got {type(published).__name__}"
+    if not 0 <= published <= LATEST_UNIX_TIME:  # also refuses NaN
+        return f"key 'published': {_shown(published)} is not a Unix time in seconds"
+    return None
+
+
+def published_text(value: str | int | float | None) -> str | None:
+    """Return a checked record's 'published' as text: a date string as given, a Unix time as ISO 8601 UTC."""
+    if value is None or isinstance(value, str):
+        return value or None
+    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _shown(value: Any) -> str:
+    return clean_line(repr(value))[:60]

@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 from pipeline import store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
-from pipeline.corpus import read_jsonl
+from pipeline.corpus import published_text, read_jsonl, record_problem
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
+from pipeline.errors import DealwatchError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, Classification, Entry, FetchResult, Source
@@ -341,6 +342,8 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
     source = f"import:{path.name}"
     try:
         new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify)
+    except DealwatchError:  # the database cannot be written: no line would fare better
+        raise
     except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
         if len(chunk) == 1:
             raise
@@ -348,6 +351,8 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
         for number, entry in chunk:
             try:
                 new = _import_entries(db, [entry], source, fetched_at, settings, classify_each)
+            except DealwatchError:
+                raise
             except Exception as exc:
                 summary.errors.append(f"{path}:{number}: internal error: {type(exc).__name__}: "
                                       f"{clean_line(str(exc))[:200]}")
@@ -369,14 +374,10 @@ def _import_entries(db: store.Database, entries: list[Entry], source: str, fetch
     return store.save_batch(db, batch)
 
 
-CORPUS_TEXT_KEYS = ("title", "text", "summary", "url", "lang")
-LATEST_UNIX_TIME = 253402300799  # 9999-12-31T23:59:59Z
-
-
 def read_corpus(path: Path, errors: list[str]) -> Iterator[tuple[int, Entry]]:
     """Yield (line number, Entry) per corpus line; bad lines are reported in `errors` (one line each) and skipped."""
     for number, record in read_jsonl(path):
-        problem = record if isinstance(record, str) else _corpus_problem(record)
+        problem = record if isinstance(record, str) else record_problem(record)
         if problem is not None or isinstance(record, str):
             errors.append(f"{path}:{number}: {problem}")
             continue
@@ -386,38 +387,8 @@ def read_corpus(path: Path, errors: list[str]) -> Iterator[tuple[int, Entry]]:
             continue
         url = record.get("url") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
         yield number, Entry(url=url, title=title, summary=record.get("summary") or "",
-                            content=record.get("text") or "", published=_corpus_date(record.get("published")),
+                            content=record.get("text") or "", published=published_text(record.get("published")),
                             guid=str(record.get("id") or "") or None, lang=record.get("lang"))
-
-
-def _corpus_problem(record: dict[str, Any]) -> str | None:
-    """Return why a corpus record cannot be imported (a field of the wrong type), or None."""
-    for key in CORPUS_TEXT_KEYS:
-        value = record.get(key)
-        if value is not None and not isinstance(value, str):
-            return f"key {key!r}: expected a string, got {type(value).__name__} {_shown(value)}"
-    identifier = record.get("id")
-    if identifier is not None and (isinstance(identifier, bool) or not isinstance(identifier, (str, int))):
-        return f"key 'id': expected a string or an integer, got {type(identifier).__name__} {_shown(identifier)}"
-    published = record.get("published")
-    if published is None or isinstance(published, str):
-        return None
-    if isinstance(published, bool) or not isinstance(published, (int, float)):
-        return f"key 'published': expected a date string or a Unix time, got {type(published).__name__}"
-    if not 0 <= published <= LATEST_UNIX_TIME:  # also refuses NaN
-        return f"key 'published': {_shown(published)} is not a Unix time in seconds"
-    return None
-
-
-def _corpus_date(value: str | int | float | None) -> str | None:
-    """Return a corpus 'published' value as text: a date string as given, a Unix time as ISO 8601 UTC."""
-    if value is None or isinstance(value, str):
-        return value or None
-    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _shown(value: Any) -> str:
-    return clean_line(repr(value))[:60]
 
 
 def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
