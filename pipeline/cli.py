@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ import click
 
 from pipeline import __version__
 from pipeline.config import DIGEST_FORMATS, Settings, default_config_path, load_settings
-from pipeline.errors import ConfigError, DatabaseError, DealwatchError, InputError
+from pipeline.errors import ConfigError, DealwatchError, InputError, Interrupted
 from pipeline.normalise import clean_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -169,17 +171,26 @@ def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str,
 def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: bool) -> None:
     """Ingest archived articles (corpus JSONL) as if fetched: normalise, classify, dedupe, store."""
     from pipeline.lock import DatabaseLock
-    from pipeline.run import import_jsonl, import_workers
+    from pipeline.run import ImportSummary, import_jsonl, import_workers
 
     settings = load(config_path, db_path, need_config=False)
     if not jsonl.exists():
         raise InputError(f"{jsonl}: file not found")
-    with DatabaseLock(settings.db_path, wait=wait):
-        db = open_settings_db(settings)
-        with jsonl.open("rb") as lines:
-            total = sum(1 for _ in lines)
-        with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-            summary = import_jsonl(db, jsonl, settings, progress=bar.update, workers=import_workers(total))
+    summary = ImportSummary()
+    try:
+        with _stop_signals_raise(), DatabaseLock(settings.db_path, wait=wait):
+            db = open_settings_db(settings)
+            with jsonl.open("rb") as lines:
+                total = sum(1 for _ in lines)
+            with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+                import_jsonl(db, jsonl, settings, progress=bar.update, workers=import_workers(total),
+                             summary=summary)
+    except Interrupted as stop:
+        click.echo(summary.line())
+        name = signal.Signals(stop.signum).name
+        click.echo(f"dealwatch: interrupted by {name}: lines up to {summary.last_line} are stored, the chunk in "
+                   "hand was rolled back; run the same import again to finish (stored lines are skipped)", err=True)
+        click.get_current_context().exit(128 + stop.signum)
     for error in summary.errors[:20]:
         click.echo(f"skipped: {error}", err=True)
     if len(summary.errors) > 20:
@@ -340,6 +351,22 @@ def digest(config_path: Path | None, db_path: Path | None, day: str | None, form
         return
     for path in write_digest(db, when, settings.digest, out or settings.digest.out, chosen, basis, feed_key):
         click.echo(str(path))
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT raise Interrupted (once: a second signal ends the process at once)."""
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _digest_formats(option: str | None, default: tuple[str, ...]) -> tuple[str, ...]:

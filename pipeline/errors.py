@@ -7,6 +7,9 @@
     └── DatabaseError         the database cannot be opened, read or written: not SQLite, a directory,
                               read-only, newer schema, disk full, locked by another program (exit 1)
 
+Interrupted (SIGTERM or SIGINT during `import`) is a BaseException, like KeyboardInterrupt, so that
+no `except Exception` on the way catches it; the command stops, commits what is done and exits 128 + N.
+
 Fetch and parse failures are not exceptions: they travel as data (FetchResult.error,
 ParsedSource.error) so that one broken source never stops a run.
 """
@@ -32,3 +35,11 @@ class LockedError(DealwatchError):
 
 class DatabaseError(DealwatchError):
     """The database cannot be opened, read or written; the message names the file and the reason."""
+
+
+class Interrupted(BaseException):
+    """A stop signal arrived; `signum` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -294,7 +297,12 @@ def import_workers(lines: int) -> int:
 
 @contextmanager
 def classifier_pool(workers: int) -> Iterator[Classifier]:
-    """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1)."""
+    """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1).
+
+    On any exit, an interrupt included, the workers are gone when this returns: stopped at once
+    (terminate) when the block raised, after their work otherwise. Each worker also ends by itself
+    when this process dies, so a SIGKILL leaves no orphans.
+    """
     if workers < 2:
         yield classify_each
         return
@@ -302,12 +310,54 @@ def classifier_pool(workers: int) -> Iterator[Classifier]:
     # after its parent died. Forkserver workers start clean and load the vocabularies once each.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        def classify_parallel(articles: list[Article]) -> list[Classification]:
-            jobs = [(a.title, a.text, a.published_at, a.lang) for a in articles]
-            return list(pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+    pool = context.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),))
 
+    def classify_parallel(articles: list[Article]) -> list[Classification]:
+        jobs = [(a.title, a.text, a.published_at, a.lang) for a in articles]
+        return pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
+
+    try:
         yield classify_parallel
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+
+
+def _start_worker(parent_pid: int) -> None:
+    """Set up a classifier worker: Ctrl-C is the parent's to handle, and the worker dies with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group
+    # A forkserver worker's parent process is the fork server, not dealwatch, so PR_SET_PDEATHSIG
+    # would not fire when dealwatch dies (and the fork server lives as long as its workers):
+    # watch dealwatch itself.
+    threading.Thread(target=_exit_when_gone, args=(parent_pid,), name="parent-watch", daemon=True).start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    """Return never: end this process as soon as process `pid` has ended."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or before 5.3): poll instead
+        while _alive(pid):
+            time.sleep(1.0)
+        os._exit(1)
+    select.select([handle], [], [])  # readable once the process has exited
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _classify_job(job: tuple[str, str, str | None, str | None]) -> Classification:
