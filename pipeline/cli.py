@@ -197,7 +197,7 @@ def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: b
         click.echo(f"skipped: ... and {len(summary.errors) - 20} more bad lines", err=True)
     click.echo(summary.line())
     if summary.errors and not summary.lines:
-        raise DealwatchError(f"{jsonl}: nothing imported: all {len(summary.errors)} lines are bad")
+        raise DealwatchError(f"{jsonl}: nothing imported: {_all_bad(len(summary.errors))}")
 
 
 @main.command()
@@ -279,7 +279,7 @@ def classify(source: Any, jsonl: bool, published: str | None, config_path: Path 
         good += 1
         click.echo(json.dumps(_prediction(record.get("id"), result), ensure_ascii=False))
     if bad and not good:
-        raise DealwatchError(f"no line could be classified: all {bad} lines are bad")
+        raise DealwatchError(f"no line could be classified: {_all_bad(bad)}")
 
 
 @main.command(name="eval")
@@ -397,6 +397,10 @@ def _prediction(article_id: Any, result: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {"id": article_id} if article_id is not None else {}
     payload.update(relevant=result.relevant, deals=deals, version=result.version)
     return payload
+
+
+def _all_bad(count: int) -> str:
+    return f"all {count} lines are bad" if count > 1 else "its only line is bad"
 
 
 def _cell(value: Any) -> str:
