@@ -242,11 +242,14 @@ def extract(location: str, config_path: Path | None, db_path: Path | None) -> No
 @click.argument("source", default="-", type=click.File("rb"))
 @click.option("--jsonl", is_flag=True, help="Input is corpus JSONL; write one prediction line per input line.")
 @click.option("--published", help="Publication date (YYYY-MM-DD) to resolve relative dates against.")
+@click.option("--min-confidence", type=click.FloatRange(0, 1),
+              help="Deals need at least this confidence (default: the model's threshold); the rest are candidates.")
+@click.option("--explain", is_flag=True, help="Print why each deal was tagged or left a candidate, not JSON.")
 @config_options
-def classify(source: Any, jsonl: bool, published: str | None, config_path: Path | None,
-             db_path: Path | None) -> None:
+def classify(source: Any, jsonl: bool, published: str | None, min_confidence: float | None, explain: bool,
+             config_path: Path | None, db_path: Path | None) -> None:
     """Tag one article (plain text whose first line is the title, or HTML) with its deals, as JSON."""
-    from pipeline.classify import classify_article, classify_html
+    from pipeline.classify import classify_article
     from pipeline.corpus import parse_line, record_problem
 
     load(config_path, db_path, need_config=False)
@@ -254,10 +257,18 @@ def classify(source: Any, jsonl: bool, published: str | None, config_path: Path 
     if not jsonl:
         text = data.decode("utf-8", errors="replace")
         if text.lstrip()[:1] == "<":
-            result = classify_html(data, published)
+            from pipeline.extract import extract_page
+
+            page = extract_page(data)
+            title, body, published = page.title or "", page.text, published or page.published
         else:
             title, _, body = text.strip().partition("\n")
-            result = classify_article(title, body, published)
+        if explain:
+            from pipeline.classify.explain import explain as explain_article
+
+            click.echo(explain_article(title, body, published, min_confidence))
+            return
+        result = classify_article(title, body, published, min_confidence=min_confidence)
         click.echo(json.dumps(_prediction(None, result), ensure_ascii=False, indent=2))
         return
     good = bad = 0
@@ -269,7 +280,7 @@ def classify(source: Any, jsonl: bool, published: str | None, config_path: Path 
         if problem is None and isinstance(record, dict):
             try:
                 result = classify_article(record.get("title") or "", record.get("text") or "",
-                                          record.get("published"), record.get("lang"))
+                                          record.get("published"), record.get("lang"), min_confidence=min_confidence)
             except Exception as exc:  # one article the classifier cannot read must not stop the others
                 problem = f"internal error: {type(exc).__name__}: {clean_line(str(exc))[:200]}"
         if problem is not None or not isinstance(record, dict):
@@ -395,7 +406,8 @@ def _digest_day(option: str | None, tz_name: str) -> date:
 def _prediction(article_id: Any, result: Any) -> dict[str, Any]:
     deals = [asdict(d) for d in result.deals]
     payload: dict[str, Any] = {"id": article_id} if article_id is not None else {}
-    payload.update(relevant=result.relevant, deals=deals, version=result.version)
+    payload.update(relevant=result.relevant, deals=deals, candidates=[asdict(d) for d in result.candidates],
+                   version=result.version)
     return payload
 
 

@@ -42,6 +42,8 @@ def canonical_url(url: str) -> str:
     if scheme not in ("http", "https"):
         return url
     host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return url  # "http://./": no host to canonicalise
     netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"

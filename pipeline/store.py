@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from pipeline.errors import DatabaseError
-from pipeline.models import Article, FetchResult, Source
+from pipeline.models import Article, DealMention, FetchResult, Source
 
 LOGGER = logging.getLogger(__name__)
 STAGE_ORDER = {"talks": 1, "mou": 2, "agreement": 3, "launched": 4}
@@ -89,13 +89,45 @@ def m002_index_fetched_at(db: Database) -> None:
     db.table("articles").create_index(["fetched_at"])
 
 
-# Columns holding timestamps; before m003, a date-only `published` was stored as a bare date.
+@migrations()
+def m003_deal_levels_confidence_candidates(db: Database) -> None:
+    """Sub-national deals (level, body), each mention's confidence, and the candidates below min_confidence.
+
+    A deal is now one (country, partner, body) triple, so a state's deal and one of its provinces'
+    with the same partner are two rows; `body` is NULL for national deals.
+    """
+    db.table("deals").add_column("level", str, not_null_default="national")
+    db.table("deals").add_column("body", str)
+    db.execute("DROP INDEX IF EXISTS idx_deals_country_partner")
+    db.execute("CREATE UNIQUE INDEX idx_deals_country_partner_body ON deals (country, partner, COALESCE(body, ''))")
+    for column, kind in (("confidence", float), ("level", str), ("body", str)):
+        db.table("deal_mentions").add_column(column, kind)
+    db.table("deal_candidates").create(
+        {"id": int, "article_id": int, "country": str, "partner": str, "stage": str, "level": str, "body": str,
+         "event_date": str, "evidence": str, "confidence": float, "known": int},
+        pk="id", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("deal_candidates").create_index(["article_id"])
+    db.execute("DROP VIEW IF EXISTS deal_timeline")
+    db.execute("""
+        CREATE VIEW deal_timeline AS
+        SELECT d.id AS deal_id, d.country, d.partner, d.level, d.body, m.stage,
+               COALESCE(m.event_date, substr(m.published_at, 1, 10)) AS date,
+               a.title, a.url, m.evidence, m.confidence
+        FROM deal_mentions m
+        JOIN deals d ON d.id = m.deal_id
+        JOIN articles a ON a.id = m.article_id
+        ORDER BY date, d.country, d.partner
+    """)
+
+
+# Columns holding timestamps; before m004, a date-only `published` was stored as a bare date.
 _TIMESTAMP_COLUMNS = (("articles", "published_at"), ("deal_mentions", "published_at"), ("deals", "first_seen"),
                       ("deals", "last_seen"), ("stories", "first_seen"))
 
 
 @migrations()
-def m003_timestamps_with_time(db: Database) -> None:
+def m004_timestamps_with_time(db: Database) -> None:
     """Rewrite bare dates (2025-09-12) as timestamps (2025-09-12T00:00:00Z), so every time compares as one form."""
     for table, column in _TIMESTAMP_COLUMNS:
         db.execute(f"""UPDATE {table} SET {column} = {column} || 'T00:00:00Z'
@@ -398,22 +430,38 @@ def _save_deals(db: Database, article: Article, article_id: int, seen_at: str) -
         return
     when = article.published_at or article.fetched_at
     for deal in article.classification.deals:
-        db.execute(
-            """INSERT INTO deals (country, partner, stage, first_seen, last_seen, known) VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT(country, partner) DO UPDATE SET
-                   first_seen = MIN(first_seen, excluded.first_seen),
-                   last_seen = MAX(last_seen, excluded.last_seen)""",
-            [deal.country, deal.partner, deal.stage, when, when, int(deal.known)],
-        )
-        deal_id = db.execute("SELECT id FROM deals WHERE country = ? AND partner = ?",
-                             [deal.country, deal.partner]).fetchone()[0]
+        deal_id = _deal_id(db, deal, when)
         db.execute(
             """INSERT OR IGNORE INTO deal_mentions
-               (deal_id, article_id, stage, event_date, evidence, published_at, seen_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [deal_id, article_id, deal.stage, deal.event_date, deal.evidence, when, seen_at],
+               (deal_id, article_id, stage, event_date, evidence, published_at, seen_at, confidence, level, body)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [deal_id, article_id, deal.stage, deal.event_date, deal.evidence, when, seen_at, deal.confidence,
+             deal.level, deal.body],
         )
         db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])
+    for candidate in article.classification.candidates:
+        db.execute(
+            """INSERT INTO deal_candidates (article_id, country, partner, stage, level, body, event_date, evidence,
+                   confidence, known) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [article_id, candidate.country, candidate.partner, candidate.stage, candidate.level, candidate.body,
+             candidate.event_date, candidate.evidence, candidate.confidence, int(candidate.known)],
+        )
+
+
+def _deal_id(db: Database, deal: DealMention, when: str) -> int:
+    """Return the id of the (country, partner, body) deal, creating it or widening its first/last seen."""
+    key = [deal.country, deal.partner, deal.body or ""]
+    row = db.execute("SELECT id FROM deals WHERE country = ? AND partner = ? AND COALESCE(body, '') = ?",
+                     key).fetchone()
+    if row is None:
+        return int(db.execute(
+            """INSERT INTO deals (country, partner, stage, first_seen, last_seen, known, level, body)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [deal.country, deal.partner, deal.stage, when, when, int(deal.known), deal.level, deal.body],
+        ).lastrowid or 0)
+    db.execute("UPDATE deals SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?) WHERE id = ?",
+               [when, when, row[0]])
+    return int(row[0])
 
 
 def _deal_stage(db: Database, deal_id: int) -> str:
@@ -490,6 +538,7 @@ def replace_classification(db: Database, article_id: int, article: Article) -> N
                                [article_id]).fetchall())
         touched = set(seen)
         db.execute("DELETE FROM deal_mentions WHERE article_id = ?", [article_id])
+        db.execute("DELETE FROM deal_candidates WHERE article_id = ?", [article_id])
         db.execute("UPDATE articles SET relevant = ?, classifier_version = ? WHERE id = ?",
                    [int(article.classification.relevant), article.classification.version, article_id])
         _save_deals(db, article, article_id, now_iso())
@@ -541,7 +590,7 @@ def digest_data(db: Database, start: str, end: str, basis: str = "seen") -> dict
 def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list[dict[str, Any]]:
     """Return each deal mentioned in [start, end) with its stage before and after, and that period's mentions."""
     rows = db.execute(
-        f"""SELECT d.id, d.country, d.partner, d.known, m.stage, COALESCE(m.event_date, m.published_at),
+        f"""SELECT d.id, d.country, d.partner, d.body, d.known, m.stage, COALESCE(m.event_date, m.published_at),
                    {mention_time}, m.evidence, m.event_date, a.id, a.title, a.url, a.source, a.published_at
             FROM deal_mentions m JOIN deals d ON d.id = m.deal_id JOIN articles a ON a.id = m.article_id
             WHERE {mention_time} < ? AND m.deal_id IN (
@@ -552,9 +601,9 @@ def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list
     ).fetchall()
     deals: dict[int, dict[str, Any]] = {}
     history: dict[int, list[tuple[str, str, bool]]] = {}
-    for (deal_id, country, partner, known, stage, stage_date, when, evidence, event_date, article_id, title, url,
-         source, published) in rows:
-        deal = deals.setdefault(deal_id, {"country": country, "partner": partner, "known": bool(known),
+    for (deal_id, country, partner, body, known, stage, stage_date, when, evidence, event_date, article_id, title,
+         url, source, published) in rows:
+        deal = deals.setdefault(deal_id, {"country": country, "partner": partner, "body": body, "known": bool(known),
                                           "mentions": []})
         is_new = when >= start
         history.setdefault(deal_id, []).append((stage, stage_date or "", is_new))

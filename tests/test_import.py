@@ -88,7 +88,7 @@ def test_migration_rewrites_bare_dates_of_an_existing_database(tmp_path: Path) -
                "VALUES (1, 'MA', 'OpenAI', 'talks', '2025-09-12', '2025-09-12')")
     db.execute("INSERT INTO deal_mentions (deal_id, article_id, stage, event_date, published_at, seen_at) "
                "VALUES (1, 1, 'talks', '2025-09-10', '2025-09-12', '2025-09-13T08:00:00Z')")
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_timestamps_with_time'")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_timestamps_with_time'")
     db.conn.commit()
     db.close()
     db = store.open_db(path)

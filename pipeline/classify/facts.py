@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.classify.countries import PARTY_STRONG, CountryMention, Span, mention_role
-from pipeline.classify.matcher import plain_text
+from pipeline.classify.matcher import phrase_key, plain_text
 from pipeline.classify.partners import (PartnerMention, find_state_organisations, is_rival_mention, ownership_end,
                                         referring_phrase_start)
 from pipeline.classify.stages import Cue, Token, find_cues
@@ -65,6 +65,7 @@ class Facts:
     countries: list[CountryMention] = field(default_factory=list)
     partners: list[PartnerMention] = field(default_factory=list)
     cues: list[Cue] = field(default_factory=list)
+    weak_cues: list[Cue] = field(default_factory=list)  # negated, modal, denied...: candidates only
     dates: list[tuple[int, str]] | None = None  # found when a deal needs them
     state_refs: list[int] = field(default_factory=list)  # offsets of "the ministry", "officials"...
     pair_anaphor: bool = False
@@ -100,6 +101,7 @@ class Article:
     partner_mentions: list[PartnerMention] = field(default_factory=list)
     known: dict[str, bool] = field(default_factory=dict)
     ownership: list[tuple[int, int]] = field(default_factory=list)  # "launched this week by Saudi Arabia's PIF"
+    has_title: bool = False  # the first sentence is the headline
 
     def sentence_text(self, index: int) -> str:
         """Return one sentence with its whitespace collapsed."""
@@ -121,6 +123,8 @@ def _entities(vocab: Vocabulary, tokens: list[Token], text: str) -> list[tuple[i
         if entry is not None:
             if entry.kind == "product" and hit.start > 0 and text[hit.start - 1] == "-":
                 continue  # "Jean-Claude" is not Anthropic's Claude
+            if entry.kind == "country" and text.startswith("$", hit.end):
+                continue  # "US$12 million", "A$95 million": a currency, not a country
             candidates.append((hit.start, hit.end, entry))
     candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
     chosen: list[tuple[int, int, Entry]] = []
@@ -156,7 +160,7 @@ def build_article(vocab: Vocabulary, title: str, text: str, published: date | No
     entities = _entities(vocab, tokens, doc)
     if not entities:
         return None
-    article = Article(vocab, doc, published)
+    article = Article(vocab, doc, published, has_title=bool(title))
     sentences = split_sentences(doc)
     starts = [s.start for s in sentences]
     article.facts = [Facts(i, s, []) for i, s in enumerate(sentences)]
@@ -362,7 +366,8 @@ def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], s
                 and previous.role in ("context", "party") and entry.extra != "institution"
                 and _coordinated(text[previous.end:start], text[end:end + 80], previous.form == entry.extra)):
             role, strength = previous.role, min(strength, previous.strength) if previous.role == "party" else 0
-        mention = CountryMention(entry.value, start, end, entry.extra, role, strength)
+        body = article.vocab.bodies.get(phrase_key(text[start:end]), "")
+        mention = CountryMention(entry.value, start, end, entry.extra, role, strength, body)
         previous = mention
         mentions.append((facts, mention, _collapse(text[start:end]) in article.vocab.ambiguous))
     # An ambiguous form ("Georgia", a ministry name many states share) counts when the article
@@ -418,8 +423,9 @@ def _state_owner(article: Article, facts: Facts, start: int, end: int, home: str
 def _describe(article: Article, facts: Facts) -> None:
     """Fill in a sentence's cues, references, clause markers and dates."""
     text, sentence = article.text, facts.sentence
-    cues = find_cues(text, facts.tokens, sentence.start)
+    cues, weak = find_cues(text, facts.tokens, sentence.start)
     facts.cues = [c for c in cues if not any(s <= c.start and c.end <= e for s, e in article.ownership)]
+    facts.weak_cues = weak
     for token in facts.tokens:
         if token.has("state_ref") and not _NOT_A_REF.search(text[max(sentence.start, token.start - 30):token.start]):
             facts.state_refs.append(token.start)
