@@ -65,12 +65,10 @@ def clean_line(text: str) -> str:
 
 
 def to_utc_iso(value: str | None) -> str | None:
-    """Return an ISO 8601 UTC timestamp (or a bare date) for a date string, or None when unreadable."""
+    """Return an ISO 8601 UTC timestamp with a time (a bare date means its midnight UTC) for a date string, or None."""
     if not value:
         return None
     value = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return value
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -78,7 +76,7 @@ def to_utc_iso(value: str | None) -> str | None:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None:  # a bare date or a time without offset: UTC, as feeds mean it in practice
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
