@@ -252,7 +252,9 @@ def classify(source: Any, jsonl: bool, published: str | None, min_confidence: fl
     from pipeline.classify import classify_article
     from pipeline.corpus import parse_line, record_problem
 
-    load(config_path, db_path, need_config=False)
+    settings = load(config_path, db_path, need_config=False)
+    if min_confidence is None:
+        min_confidence = settings.min_confidence  # None there too: the model's recommended threshold
     data = source.read()
     if not jsonl:
         text = data.decode("utf-8", errors="replace")
@@ -318,7 +320,7 @@ def reclassify(config_path: Path | None, db_path: Path | None, everything: bool,
 
     settings = load(config_path, db_path, need_config=False)
     with DatabaseLock(settings.db_path, wait=wait):
-        count = reclassify_stored(open_settings_db(settings), everything)
+        count = reclassify_stored(open_settings_db(settings), everything, settings.min_confidence)
     click.echo(f"reclassified {count} articles with classifier {CLASSIFIER_VERSION}")
 
 

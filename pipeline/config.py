@@ -71,7 +71,7 @@ class Settings:
     path: Path | None
     db_path: Path
     busy_timeout: float = 30.0  # seconds to wait for another program's write lock on the database
-    min_confidence: float = 0.5  # [classify]: deals the classifier is less sure of are not stored
+    min_confidence: float | None = None  # [classify]: below it a deal is a candidate; None: the model's threshold
     http: HttpSettings = field(default_factory=HttpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
@@ -124,7 +124,9 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
     busy_timeout = reader.number(database, "[database]", "busy_timeout", float, 30.0, (0, 86400, False))
     classify = reader.table(raw, "classify")
     reader.known(classify, "[classify]", CLASSIFY_KEYS)
-    min_confidence = reader.number(classify, "[classify]", "min_confidence", float, 0.5, (0, 1, False))
+    min_confidence = None  # unset: the confidence model's recommended threshold
+    if "min_confidence" in classify:
+        min_confidence = reader.number(classify, "[classify]", "min_confidence", float, 0.5, (0, 1, False))
     sources = tuple(_load_source(reader, base, index, item) for index, item in enumerate(_source_list(reader, raw)))
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -113,7 +114,8 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
                 batch.warning, batch.dropped = parsed.warning, parsed.dropped
                 entries = fresh_entries(db, parsed.entries)
                 articles = build_articles(fetcher, source, entries, settings.http.workers)
-                prepare_batch(db, batch, articles, settings.dedupe)
+                prepare_batch(db, batch, articles, settings.dedupe,
+                              partial(classify_each, min_confidence=settings.min_confidence))
         new = store.save_batch(db, batch)
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
         LOGGER.exception("source=%s failed unexpectedly", source.name)
@@ -192,9 +194,10 @@ def build_articles(fetcher: Fetcher, source: Source, entries: list[Entry], worke
         return list(pool.map(build, entries))
 
 
-def classify_each(articles: list[Article]) -> list[Classification]:
-    """Return each article's classification, computed in this process."""
-    return [classify_article(a.title, a.text, a.published_at, a.lang) for a in articles]
+def classify_each(articles: list[Article], min_confidence: float | None = None) -> list[Classification]:
+    """Return each article's classification, computed in this process (None: the model's threshold)."""
+    return [classify_article(a.title, a.text, a.published_at, a.lang, min_confidence=min_confidence)
+            for a in articles]
 
 
 def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings,
@@ -296,7 +299,7 @@ def import_workers(lines: int) -> int:
 
 
 @contextmanager
-def classifier_pool(workers: int) -> Iterator[Classifier]:
+def classifier_pool(workers: int, min_confidence: float | None = None) -> Iterator[Classifier]:
     """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1).
 
     On any exit, an interrupt included, the workers are gone when this returns: stopped at once
@@ -304,7 +307,7 @@ def classifier_pool(workers: int) -> Iterator[Classifier]:
     when this process dies, so a SIGKILL leaves no orphans.
     """
     if workers < 2:
-        yield classify_each
+        yield partial(classify_each, min_confidence=min_confidence)
         return
     # Not "fork": a forked worker would inherit the database lock's descriptor and hold the lock
     # after its parent died. Forkserver workers start clean and load the vocabularies once each.
@@ -313,7 +316,7 @@ def classifier_pool(workers: int) -> Iterator[Classifier]:
     pool = context.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),))
 
     def classify_parallel(articles: list[Article]) -> list[Classification]:
-        jobs = [(a.title, a.text, a.published_at, a.lang) for a in articles]
+        jobs = [(a.title, a.text, a.published_at, a.lang, min_confidence) for a in articles]
         return pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
 
     try:
@@ -360,8 +363,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _classify_job(job: tuple[str, str, str | None, str | None]) -> Classification:
-    return classify_article(*job)
+def _classify_job(job: tuple[str, str, str | None, str | None, float | None]) -> Classification:
+    title, text, published, lang, min_confidence = job
+    return classify_article(title, text, published, lang, min_confidence=min_confidence)
 
 
 def import_jsonl(db: store.Database, path: Path, settings: Settings,
@@ -376,7 +380,7 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
     summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
     try:
-        with classifier_pool(workers) as classify:
+        with classifier_pool(workers, settings.min_confidence) as classify:
             for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
                 _import_chunk(db, chunk, path, fetched_at, settings, classify, summary)
                 summary.last_line = chunk[-1][0]
@@ -400,7 +404,8 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
         LOGGER.warning("a chunk of %d lines failed; importing them one at a time", len(chunk))
         for number, entry in chunk:
             try:
-                new = _import_entries(db, [entry], source, fetched_at, settings, classify_each)
+                new = _import_entries(db, [entry], source, fetched_at, settings,
+                                      partial(classify_each, min_confidence=settings.min_confidence))
             except DealwatchError:
                 raise
             except Exception as exc:
@@ -452,13 +457,14 @@ def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def reclassify_stored(db: store.Database, everything: bool = False) -> int:
+def reclassify_stored(db: store.Database, everything: bool = False, min_confidence: float | None = None) -> int:
     """Re-tag stored articles tagged by another classifier version (all with `everything`); return how many."""
     count = 0
     for row in list(store.articles_to_classify(db, CLASSIFIER_VERSION, everything)):
         article = Article(url="", title=row["title"] or "", text=row["text"] or "", source="", fetched_at="",
                           published_at=row["published_at"], lang=row["lang"])
-        article.classification = classify_article(article.title, article.text, article.published_at, article.lang)
+        article.classification = classify_article(article.title, article.text, article.published_at, article.lang,
+                                                  min_confidence=min_confidence)
         store.replace_classification(db, row["id"], article)
         count += 1
     return count

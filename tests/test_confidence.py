@@ -109,3 +109,19 @@ def test_store_keeps_level_body_confidence_and_candidates_and_splits_national_fr
         ("Telangana", 0.7), (None, 0.9)]
     assert db.execute("SELECT DISTINCT country, partner, confidence FROM deal_candidates").fetchall() == [
         ("KE", "OpenAI", 0.2)]
+
+
+def test_the_config_min_confidence_decides_what_run_stores_as_deals(tmp_path: Path) -> None:
+    article = tmp_path / "article.jsonl"
+    article.write_text(json.dumps({"id": "a1", "title": "Telangana and Google sign AI MoU", "text": TWO_DEALS,
+                                   "published": "2025-06-10", "url": "https://news.example/a1"}) + "\n")
+    counts = {}
+    for name, threshold in (("strict", 1.0), ("open", 0.0)):
+        config = tmp_path / f"{name}.toml"
+        config.write_text(f'[database]\npath = "{name}.db"\n[classify]\nmin_confidence = {threshold}\n')
+        result = CliRunner().invoke(main, ["import", "--config", str(config), str(article)])
+        assert result.exit_code == 0, result.output
+        db = store.open_db(tmp_path / f"{name}.db")
+        counts[name] = (db.execute("SELECT COUNT(*) FROM deals").fetchone()[0],
+                        db.execute("SELECT COUNT(*) FROM deal_candidates").fetchone()[0])
+    assert counts == {"strict": (0, 2), "open": (1, 1)}

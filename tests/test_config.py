@@ -124,7 +124,7 @@ def test_classify_and_http_switches_are_read_and_default(tmp_path: Path) -> None
     assert settings.min_confidence == 0.7 and settings.http.allow_private is True and settings.busy_timeout == 2.0
     path.write_text("", encoding="utf-8")
     settings = load_settings(path)
-    assert settings.min_confidence == 0.5 and settings.http.allow_private is False
+    assert settings.min_confidence is None and settings.http.allow_private is False
 
 
 def test_longest_interval_is_bounded() -> None:

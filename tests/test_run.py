@@ -436,10 +436,10 @@ def test_an_unexpected_error_fails_its_source_alone(tmp_path: Path, httpserver: 
 
     real = pipeline.run.classify_article
 
-    def fragile(title: str, *args: object) -> object:
+    def fragile(title: str, *args: object, **kwargs: object) -> object:
         if title == "Trap":
             raise RuntimeError("classifier bug\nwith two lines")
-        return real(title, *args)  # type: ignore[arg-type]
+        return real(title, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline.run, "classify_article", fragile)
     base = httpserver.url_for("").rstrip("/")
