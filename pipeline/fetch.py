@@ -124,6 +124,8 @@ class Fetcher:
             return _error(url, f"cannot connect to {urlsplit(url).hostname}: {_one_line(exc)}")
         except httpx.HTTPError as exc:
             return _error(url, f"{type(exc).__name__}: {_one_line(exc)}")
+        except httpx.InvalidURL as exc:  # not an HTTPError: e.g. a `Location: javascript:...` redirect
+            return _error(url, f"invalid redirect or URL: {_one_line(exc)}")
 
     def _read(self, url: str, response: httpx.Response, deadline: float) -> FetchResult:
         result = FetchResult(

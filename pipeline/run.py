@@ -94,12 +94,14 @@ def run_once(settings: Settings, db: store.Database, *, source_names: Iterable[s
 
 
 def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings) -> SourceOutcome:
-    """Fetch, parse, extract, classify, cluster and store one source; never raises for bad input."""
+    """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
     started_at = store.now_iso()
-    state = store.source_state(db, source.name)
-    result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
+    result = FetchResult(url=source.url, status="error")
     batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
     try:
+        state = store.source_state(db, source.name)
+        result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
+        batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
         if result.status == "ok":
             parsed = parse_fetched(fetcher, source, result)
             if parsed.error:
@@ -114,7 +116,7 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
         LOGGER.exception("source=%s failed unexpectedly", source.name)
         result.status, result.error = "error", f"internal error: {type(exc).__name__}: {clean_line(str(exc))}"
         batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
-        new = store.save_batch(db, batch)
+        new = record_failure(db, batch)
     outcome = SourceOutcome(source.name, result.status, new, result.duration_ms, result.error, batch.warning,
                             batch.dropped)
     LOGGER.info("source=%s status=%s new=%d ms=%d%s", source.name, result.status, new, result.duration_ms,
@@ -122,6 +124,15 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
                 extra={"source": source.name, "status": result.status, "new_articles": new,
                        "duration_ms": result.duration_ms, "error": result.error})
     return outcome
+
+
+def record_failure(db: store.Database, batch: store.Batch) -> int:
+    """Store a failed source's fetch log and back-off; when even that fails, log it so the run goes on."""
+    try:
+        return store.save_batch(db, batch)
+    except Exception:  # the database itself is failing: later sources get their own chance
+        LOGGER.exception("source=%s failure could not be recorded", batch.source)
+        return 0
 
 
 def source_url(source: Source) -> str:

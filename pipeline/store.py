@@ -328,7 +328,8 @@ def _record_fetch(db: Database, batch: Batch, new_articles: int) -> None:
     if result.status == "error":
         failures = int(state.get("consecutive_failures") or 0) + 1
         every = int(state.get("every_seconds") or 1800)
-        wait = max(min(every * 2 ** failures, MAX_BACKOFF_SECONDS), result.retry_after or 0)
+        # Retry-After is honoured up to the cap too: a server asking for 10^40 s must not break the record.
+        wait = min(max(every * 2 ** failures, result.retry_after or 0), MAX_BACKOFF_SECONDS)
         next_attempt = (parse_iso(batch.started_at) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%M:%SZ")
         db.execute(
             """UPDATE sources SET last_fetched_at = ?, last_status = 'error', last_error = ?,

@@ -455,6 +455,31 @@ def test_an_unexpected_error_fails_its_source_alone(tmp_path: Path, httpserver: 
     assert store.source_state(db, "trap")["consecutive_failures"] == 1
 
 
+HOSTILE: dict[str, tuple[Serve, str]] = {
+    "javascript-redirect": (lambda s: s.expect_request("/js").respond_with_data(
+        "", status=302, headers={"Location": "javascript:alert(1)"}), "invalid redirect or URL"),
+    "huge-retry-after": (lambda s: s.expect_request("/js").respond_with_data(
+        "", status=503, headers={"Retry-After": "9" * 40}), "HTTP 503"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_server_fails_its_source_alone_and_backs_off(tmp_path: Path, httpserver: HTTPServer,
+                                                               good_feed: Source, case: str) -> None:
+    serve, reason = HOSTILE[case]
+    serve(httpserver)
+    settings = settings_for(tmp_path, [feed_source(case, httpserver.url_for("/js")), good_feed])
+    db = store.open_db(settings.db_path)
+    outcomes = {o.name: o for o in run_once(settings, db).outcomes}
+    assert outcomes["good"].new_articles == 2  # the source after the hostile one still ran
+    assert outcomes[case].status == "error" and reason in (outcomes[case].error or "")
+    state = store.source_state(db, case)
+    assert state["consecutive_failures"] == 1 and reason in state["last_error"]
+    # Back-off is capped at 24 h however long the server asks us to wait.
+    wait = store.parse_iso(state["next_attempt_at"]) - store.parse_iso(state["last_fetched_at"])
+    assert 0 < wait.total_seconds() <= store.MAX_BACKOFF_SECONDS
+
+
 def test_disabled_sources_run_only_when_named(tmp_path: Path, good_feed: Source) -> None:
     off = Source(name="off", kind="feed", url=good_feed.url, full_text="never", options={"enabled": False})
     settings = settings_for(tmp_path, [off])
