@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -162,18 +164,30 @@ class Fetcher:
 
 
 def read_local(location: str, max_bytes: int) -> FetchResult:
-    """Return the bytes of a local path or file:// URL, or a one-line error."""
+    """Return the bytes of a local regular file (path or file:// URL) up to `max_bytes`, or a one-line error."""
     path = Path(unquote(urlsplit(location).path)) if location.lower().startswith("file:") else Path(location)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return _error(location, f"file too large: {size} bytes, limit {max_bytes}")
-        body = path.read_bytes()
+        body = _read_regular_file(path, max_bytes)
     except FileNotFoundError:
         return _error(location, f"file not found: {path}")
     except OSError as exc:
         return _error(location, f"cannot read {path}: {exc.strerror or exc}")
+    if body is None:
+        return _error(location, f"cannot read {path}: not a regular file")
+    if len(body) > max_bytes:
+        return _error(location, f"file too large: over the {max_bytes}-byte limit")
     return FetchResult(url=location, status="ok", body=body, final_url=path.resolve().as_uri())
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes | None:
+    """Return at most max_bytes + 1 bytes of `path`, or None when it is not a regular file."""
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on what was opened.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read(max_bytes + 1)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from werkzeug import Request, Response
 from pipeline import USER_AGENT
 from pipeline.config import HttpSettings
 from pipeline.fetch import Fetcher, HostPacer, parse_retry_after
+from pipeline.models import FetchResult
 
 FAST = HttpSettings(timeout=2.0, connect_timeout=1.0, per_host_delay=0, max_bytes=10_000)
 
@@ -117,6 +120,27 @@ def test_local_files_and_missing_files(tmp_path: Path, fetcher: Fetcher) -> None
     assert fetcher.fetch(path.as_uri()).body == b"<rss/>"
     missing = fetcher.fetch(str(tmp_path / "gone.xml"))
     assert missing.status == "error" and (missing.error or "").startswith("file not found")
+
+
+def fetch_within(fetcher: Fetcher, location: str, seconds: float = 5.0) -> FetchResult:
+    """Return fetcher.fetch(location), failing the test if it has not returned within `seconds`."""
+    results: list[FetchResult] = []
+    worker = threading.Thread(target=lambda: results.append(fetcher.fetch(location)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert results, f"fetching {location} did not return within {seconds}s"
+    return results[0]
+
+
+def test_local_reads_take_regular_files_only_and_obey_the_cap(tmp_path: Path, fetcher: Fetcher) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"x" * 20_000)
+    for location, reason in ((str(fifo), "not a regular file"), ("/dev/zero", "not a regular file"),
+                             (str(tmp_path), "not a regular file"), (str(big), "too large")):
+        result = fetch_within(fetcher, location)
+        assert result.status == "error" and reason in (result.error or ""), location
 
 
 def test_robots_txt_is_respected_for_pages(httpserver: HTTPServer, fetcher: Fetcher) -> None:
