@@ -12,6 +12,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -26,6 +27,17 @@ from pipeline.normalise import clean_line
 
 LOGGER = logging.getLogger(__name__)
 ROBOTS_TTL = 24 * 3600  # seconds a host's robots.txt is trusted before it is fetched again
+ROBOTS_RETRY = 3600  # seconds an unreachable robots.txt keeps its site's pages unfetched (RFC 9309)
+LOCAL_SCHEMES = ("", "file")
+
+
+@dataclass
+class RobotsRules:
+    """One origin's robots.txt as last loaded: its rules (None: allow all), or why it could not be had."""
+
+    expires: float
+    parser: Protego | None = None
+    unreachable: str | None = None
 
 
 class HostPacer:
@@ -56,7 +68,8 @@ class Fetcher:
         self.settings = settings
         self.client = build_client(settings, transport)
         self.pacer = HostPacer(settings.per_host_delay)
-        self._robots: dict[str, tuple[float, Protego | bool]] = {}
+        self._robots: dict[str, RobotsRules] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
         self._robots_lock = threading.Lock()
 
     def __enter__(self) -> Fetcher:
@@ -74,38 +87,45 @@ class Fetcher:
         """Return what `url` (http(s), file:// or a path) holds, or why it could not be had."""
         started = time.monotonic()
         scheme = urlsplit(url).scheme.lower()
-        if scheme not in ("http", "https"):
+        if scheme in LOCAL_SCHEMES:
             result = read_local(url, self.settings.max_bytes)
-        elif check_robots and self.settings.respect_robots and not self.robots_allow(url):
-            result = FetchResult(url=url, status="error", error="disallowed by robots.txt")
+        elif scheme not in ("http", "https"):
+            result = _error(url, f"unsupported URL scheme {scheme!r}: use http(s), file:// or a path")
         else:
-            result = self._get(url, etag, last_modified)
+            refusal = self.robots_refusal(url) if check_robots and self.settings.respect_robots else None
+            result = _error(url, refusal) if refusal else self._get(url, etag, last_modified)
         result.duration_ms = int((time.monotonic() - started) * 1000)
         return result
 
-    def robots_allow(self, url: str) -> bool:
-        """Return whether the host's robots.txt lets our User-Agent fetch `url` (cached per host for a day)."""
+    def robots_refusal(self, url: str) -> str | None:
+        """Return why the host's robots.txt keeps us from `url` (disallowed, or unreachable), or None."""
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        with self._robots_lock:
-            loaded_at, rules = self._robots.get(origin, (0.0, True))
-        if not loaded_at or time.monotonic() - loaded_at > ROBOTS_TTL:
-            rules = self._load_robots(origin)
-            with self._robots_lock:
-                self._robots[origin] = (time.monotonic(), rules)
-        if isinstance(rules, bool):
-            return rules
-        return bool(rules.can_fetch(url, self.settings.user_agent))
+        rules = self._robots_for(f"{parts.scheme}://{parts.netloc}")
+        if rules.unreachable:
+            return f"robots.txt unreachable ({rules.unreachable}): page not fetched"
+        if rules.parser is not None and not rules.parser.can_fetch(url, self.settings.user_agent):
+            return "disallowed by robots.txt"
+        return None
 
-    def _load_robots(self, origin: str) -> Protego | bool:
+    def _robots_for(self, origin: str) -> RobotsRules:
+        with self._robots_lock:
+            origin_lock = self._robots_locks.setdefault(origin, threading.Lock())
+        with origin_lock:  # one robots.txt request per origin, however many page fetches wait for it
+            rules = self._robots.get(origin)
+            if rules is None or rules.expires < time.monotonic():
+                rules = self._robots[origin] = self._load_robots(origin)
+        return rules
+
+    def _load_robots(self, origin: str) -> RobotsRules:
         # RFC 9309: a 4xx robots.txt means no rules; a 5xx or unreachable one means stay away for now.
         result = self._get(f"{origin}/robots.txt", None, None)
+        now = time.monotonic()
         if result.status == "ok":
-            return Protego.parse(result.body.decode("utf-8", errors="replace"))
+            return RobotsRules(now + ROBOTS_TTL, parser=Protego.parse(result.body.decode("utf-8", errors="replace")))
         if result.http_status is not None and 400 <= result.http_status < 500:
-            return True
-        LOGGER.info("robots.txt of %s unavailable (%s): not fetching its pages", origin, result.error)
-        return False
+            return RobotsRules(now + ROBOTS_TTL)
+        LOGGER.info("robots.txt of %s unreachable (%s): not fetching its pages for now", origin, result.error)
+        return RobotsRules(now + ROBOTS_RETRY, unreachable=result.error or result.status)
 
     def _get(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
         headers = {}

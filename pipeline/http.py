@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 
 from pipeline.config import HttpSettings
@@ -11,6 +13,9 @@ def build_client(settings: HttpSettings, transport: httpx.BaseTransport | None =
     """Return an httpx.Client configured from `settings`; tests pass a MockTransport as `transport`."""
     # The read timeout bounds one silent gap; fetch.py enforces the whole-request deadline itself,
     # because a server that trickles one byte at a time never trips a per-read timeout.
+    if not logging.getLogger("pipeline").isEnabledFor(logging.DEBUG):
+        # httpx logs every request at INFO; dealwatch's own line per fetch says more.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     timeout = httpx.Timeout(settings.timeout, connect=min(settings.connect_timeout, settings.timeout))
     return httpx.Client(
         timeout=timeout,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -155,6 +158,56 @@ def test_missing_robots_txt_allows_everything(httpserver: HTTPServer, fetcher: F
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/a").respond_with_data("hello")
     assert fetcher.fetch(httpserver.url_for("/a"), check_robots=True).body == b"hello"
+
+
+def test_robots_txt_is_fetched_once_per_origin_by_concurrent_page_fetches(httpserver: HTTPServer,
+                                                                          fetcher: Fetcher) -> None:
+    robots_hits: list[int] = []
+
+    def slow_robots(request: Request) -> Response:
+        robots_hits.append(1)
+        time.sleep(0.3)
+        return Response("User-agent: *\nDisallow: /private/\n")
+
+    httpserver.expect_request("/robots.txt").respond_with_handler(slow_robots)
+    httpserver.expect_request("/a").respond_with_data("hello")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: fetcher.fetch(httpserver.url_for("/a"), check_robots=True), range(6)))
+    assert [r.body for r in results] == [b"hello"] * 6
+    assert len(robots_hits) == 1
+
+
+def test_unreachable_robots_txt_says_so_and_keeps_away_for_a_while(httpserver: HTTPServer,
+                                                                   fetcher: Fetcher) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("down", status=503)
+    httpserver.expect_request("/a").respond_with_data("hello")
+    first = fetcher.fetch(httpserver.url_for("/a"), check_robots=True)
+    again = fetcher.fetch(httpserver.url_for("/a"), check_robots=True)
+    assert first.status == again.status == "error"
+    assert first.error == again.error == "robots.txt unreachable (HTTP 503 SERVICE UNAVAILABLE): page not fetched"
+    assert [r.path for r, _ in httpserver.log].count("/robots.txt") == 1  # remembered, not asked per page
+    nowhere = fetcher.fetch("https://pages.dealwatch.invalid/a", check_robots=True)
+    assert (nowhere.error or "").startswith("robots.txt unreachable (cannot connect to pages.dealwatch.invalid")
+
+
+def test_unsupported_url_schemes_say_so(fetcher: Fetcher) -> None:
+    result = fetcher.fetch("ftp://files.example/feed.xml")
+    assert result.status == "error" and result.error == "unsupported URL scheme 'ftp': use http(s), file:// or a path"
+
+
+def test_a_plain_run_does_not_log_each_http_request(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data("<rss version='2.0'><channel><title>T</title>"
+                                                             "</channel></rss>", content_type="application/rss+xml")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\npath = "t.db"\n[http]\nper_host_delay = 0\n'
+                      f'[[sources]]\nname = "f"\nurl = "{httpserver.url_for("/feed.xml")}"\n')
+    command = [sys.executable, "-m", "pipeline"]
+    plain = subprocess.run([*command, "run", "--config", str(config)], capture_output=True, text=True, timeout=60)
+    debug = subprocess.run([*command, "--log-level", "DEBUG", "run", "--config", str(config)],
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode == debug.returncode == 0, plain.stderr
+    assert "source=f status=ok" in plain.stderr and "HTTP Request" not in plain.stderr
+    assert "HTTP Request" in debug.stderr
 
 
 def test_host_pacer_spaces_requests_to_one_host() -> None:
