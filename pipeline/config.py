@@ -37,6 +37,7 @@ class HttpSettings:
     user_agent: str = USER_AGENT
     respect_robots: bool = True
     workers: int = 4  # concurrent article-page fetches
+    allow_private: bool = False  # let remote sources reach private and loopback addresses (intranets)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ def _load_http(reader: _TableReader, table: dict[str, Any]) -> HttpSettings:
     values: dict[str, Any] = {}
     for key, kind in (("timeout", float), ("connect_timeout", float), ("per_host_delay", float),
                       ("max_bytes", int), ("max_redirects", int), ("workers", int), ("user_agent", str),
-                      ("respect_robots", bool)):
+                      ("respect_robots", bool), ("allow_private", bool)):
         value = reader.get(table, "[http]", key, kind, getattr(defaults, key))
         if kind in (int, float) and value < 0:
             raise reader.fail("[http]", key, "must not be negative")

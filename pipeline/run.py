@@ -152,7 +152,7 @@ def parse_fetched(fetcher: Fetcher, source: Source, result: FetchResult) -> Pars
         return parsed
     problems = []
     for child_url in parsed.child_sitemaps:
-        child = fetcher.fetch(child_url)
+        child = fetcher.fetch(child_url, source_url=source.url)
         if child.status != "ok":
             problems.append(f"{child_url}: {child.error or child.status}")
             continue
@@ -186,7 +186,7 @@ def build_articles(fetcher: Fetcher, source: Source, entries: list[Entry], worke
         page = None
         wants_page = source.full_text == "always" or (source.full_text == "auto" and is_teaser(entry))
         if wants_page and urlsplit(entry.url).scheme in page_schemes:
-            result = fetcher.fetch(entry.url, check_robots=True)
+            result = fetcher.fetch(entry.url, check_robots=True, source_url=source.url)
             if result.status == "ok":
                 page = extract_page(result.body, result.final_url or entry.url)
             else:
