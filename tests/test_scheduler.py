@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from pipeline import store
 from pipeline.config import DigestSettings, HttpSettings, Settings
 from pipeline.digest import file_name
 from pipeline.models import Source
-from pipeline.scheduler import DIGEST_JOB, Service, utc_now
+from pipeline.scheduler import DIGEST_JOB, MAX_WORKERS, Service, utc_now
 
 REPO = Path(__file__).resolve().parents[1]
 RSS_TYPE = "application/rss+xml"
@@ -238,3 +239,29 @@ def test_serve_fetches_on_schedule_backs_off_refuses_a_second_writer_and_stops_c
     assert len(fetch_lines) == len(log["healthy"])  # one log line per fetch, none lost at the stop
     assert all(" status=" in line and " new=" in line and " ms=" in line for line in fetch_lines)
     assert list((tmp_path / "digests").glob("digest-*.md"))  # the missed digest of the day before, caught up
+
+
+def test_many_due_sources_at_once_all_get_stored(tmp_path: Path, httpserver: HTTPServer) -> None:
+    """Concurrent fetch jobs queue their writes: none fails because another one is writing."""
+    names = [f"s{number:03d}" for number in range(64)]
+    for name in names:
+        httpserver.expect_request(f"/{name}.xml").respond_with_data(
+            rss(*(f"{name}-{item}" for item in range(4))), content_type=RSS_TYPE)
+    settings = Settings(
+        path=None, db_path=tmp_path / "serve.db", http=HttpSettings(per_host_delay=0, timeout=30),
+        digest=DigestSettings(out=tmp_path / "digests"),
+        sources=tuple(Source(name=name, kind="feed", url=httpserver.url_for(f"/{name}.xml"), every_seconds=3600,
+                             full_text="never") for name in names))
+    service = Service(settings)
+    service.start(paused=True)
+    try:
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+            list(pool.map(service.fetch_job, names))
+    finally:
+        service.stop()
+    log = _fetches(settings.db_path)
+    failed = {name: runs for name, runs in log.items() if [status for _, status in runs] != ["ok"]}
+    assert not failed and len(log) == len(names)
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 4 * len(names)
+    conn.close()
