@@ -97,7 +97,6 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
     """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
     started_at = store.now_iso()
     result = FetchResult(url=source.url, status="error")
-    batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
     try:
         state = store.source_state(db, source.name)
         result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
