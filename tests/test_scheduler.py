@@ -160,6 +160,15 @@ def _fetches(db_path: Path) -> dict[str, list[tuple[str, str]]]:
     return log
 
 
+def _log_record(line: str) -> dict[str, Any]:
+    """Return a JSON log line as a dict; anything else (a crash on stderr) as its message."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return {"message": line.rstrip()}
+    return record if isinstance(record, dict) else {"message": line.rstrip()}
+
+
 class LogWatcher:
     """Reads a service's JSON log lines as they come, so a test waits on events rather than on the clock."""
 
@@ -176,7 +185,7 @@ class LogWatcher:
         for line in stream:
             with self._changed:
                 if line.strip():
-                    self.records.append(json.loads(line))
+                    self.records.append(_log_record(line))
                 self._changed.notify_all()
 
     def wait_for(self, event: Callable[[list[dict[str, Any]]], bool]) -> None:
