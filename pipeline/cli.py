@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import signal
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,10 +20,11 @@ import click
 
 from pipeline import __version__
 from pipeline.config import DIGEST_FORMATS, Settings, default_config_path, load_settings
-from pipeline.errors import ConfigError, DealwatchError, InputError
+from pipeline.errors import ConfigError, DealwatchError, InputError, Interrupted
 from pipeline.normalise import clean_line
 
 F = TypeVar("F", bound=Callable[..., Any])
+LOGGER = logging.getLogger(__name__)
 
 
 class DealwatchGroup(click.Group):
@@ -34,10 +39,32 @@ class DealwatchGroup(click.Group):
         except DealwatchError as exc:
             click.echo(f"dealwatch: {exc}", err=True)
             ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except sqlite3.Error as exc:  # raised outside the store's own checks, e.g. by a digest query
+            from pipeline.store import database_problem
+
+            where = ctx.meta.get("dealwatch.db_path", "database")
+            click.echo(f"dealwatch: {where}: {database_problem(exc, ctx.meta.get('dealwatch.busy_timeout'))}",
+                       err=True)
+            ctx.exit(1)
+        except OSError as exc:
+            place = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"dealwatch: {place}{exc.strerror or exc}", err=True)
+            ctx.exit(1)
+        except Exception as exc:  # a bug: still one line (README), the traceback with --log-level DEBUG
+            LOGGER.debug("internal error", exc_info=True)
+            click.echo(f"dealwatch: internal error: {type(exc).__name__}: {clean_line(str(exc))[:300]}", err=True)
+            ctx.exit(1)
 
 
 def config_options(func: F) -> F:
-    """Add --config and --db to a command."""
+    """Add --config and --db to a command, and the logging options, which may also follow the command."""
+    func = click.option("--log-format", type=click.Choice(["text", "json"]), default=None, expose_value=False,
+                        callback=_log_option, help="Log lines as text, or as JSON objects (also before the command).")(func)
+    func = click.option("--log-level", default=None, expose_value=False, callback=_log_option,
+                        type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+                        help="How much to log on stderr (also before the command).")(func)
     func = click.option("--db", "db_path", type=click.Path(path_type=Path),
                         help="SQLite database path (overrides the config's [database] path).")(func)
     func = click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
@@ -65,12 +92,41 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
+def _log_option(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[f"dealwatch.{param.name}"] = value
+        configure_logging(ctx.meta.get("dealwatch.log_level", "INFO"), ctx.meta.get("dealwatch.log_format", "text"))
+
+
+def configure_logging(level: str, log_format: str) -> None:
+    """Send log lines of `level` and above to stderr, as text or as one JSON object per line."""
+    root = logging.getLogger()
+    for previous in [h for h in root.handlers if h.get_name() == "dealwatch"]:  # set before the command
+        root.removeHandler(previous)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name("dealwatch")
+    handler.setFormatter(JsonLogFormatter() if log_format == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler])  # a no-op when a harness set logging up
+
+
 def load(config_path: Path | None, db_path: Path | None, *, need_config: bool = True) -> Settings:
-    """Return the settings of the given or default config; without one, --db alone is enough when allowed."""
+    """Return the settings of the given or default config; without one, --db alone (or nothing) is enough when allowed."""
     path = config_path or default_config_path()
-    if not need_config and config_path is None and db_path is not None and not path.exists():
-        return Settings(path=None, db_path=db_path)
-    return load_settings(path, db_path)
+    if not need_config and config_path is None and not path.exists():
+        settings = Settings(path=None, db_path=db_path or Path("data") / "dealwatch.db")
+    else:
+        settings = load_settings(path, db_path)
+    meta = click.get_current_context().meta
+    meta["dealwatch.db_path"], meta["dealwatch.busy_timeout"] = settings.db_path, settings.busy_timeout
+    return settings
+
+
+def open_settings_db(settings: Settings, *, readonly: bool = False) -> Any:
+    """Return the settings' database, opened read-only for commands that only read."""
+    from pipeline.store import open_db
+
+    return open_db(settings.db_path, readonly=readonly, busy_timeout=settings.busy_timeout)
 
 
 @click.group(cls=DealwatchGroup)
@@ -82,10 +138,9 @@ def load(config_path: Path | None, db_path: Path | None, *, need_config: bool = 
               help="Log lines as text, or as one JSON object per line (for log collectors).")
 def main(log_level: str, log_format: str) -> None:
     """dealwatch: track national AI deals in the news, into SQLite, with a daily digest."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLogFormatter() if log_format == "json"
-                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=log_level.upper(), handlers=[handler])
+    ctx = click.get_current_context()
+    ctx.meta["dealwatch.log_level"], ctx.meta["dealwatch.log_format"] = log_level, log_format
+    configure_logging(log_level, log_format)
 
 
 @main.command()
@@ -98,11 +153,10 @@ def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str,
     """Run one ingest cycle over the configured sources, then exit (for cron)."""
     from pipeline.lock import DatabaseLock
     from pipeline.run import run_once
-    from pipeline.store import open_db
 
     settings = load(config_path, db_path)
     with DatabaseLock(settings.db_path, wait=wait):
-        db = open_db(settings.db_path)
+        db = open_settings_db(settings)
         summary = run_once(settings, db, source_names=source_names, only_due=due)
     for outcome in summary.outcomes:
         if outcome.status == "error":
@@ -117,33 +171,45 @@ def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str,
 def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: bool) -> None:
     """Ingest archived articles (corpus JSONL) as if fetched: normalise, classify, dedupe, store."""
     from pipeline.lock import DatabaseLock
-    from pipeline.run import import_jsonl, import_workers
-    from pipeline.store import open_db
+    from pipeline.run import ImportSummary, import_jsonl, import_workers
 
     settings = load(config_path, db_path, need_config=False)
     if not jsonl.exists():
         raise InputError(f"{jsonl}: file not found")
-    with DatabaseLock(settings.db_path, wait=wait):
-        db = open_db(settings.db_path)
-        with jsonl.open("rb") as lines:
-            total = sum(1 for _ in lines)
-        with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-            summary = import_jsonl(db, jsonl, settings, progress=bar.update, workers=import_workers(total))
+    summary = ImportSummary()
+    try:
+        with _stop_signals_raise(), DatabaseLock(settings.db_path, wait=wait):
+            db = open_settings_db(settings)
+            with jsonl.open("rb") as lines:
+                total = sum(1 for _ in lines)
+            with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+                import_jsonl(db, jsonl, settings, progress=bar.update, workers=import_workers(total),
+                             summary=summary)
+    except Interrupted as stop:
+        click.echo(summary.line())
+        name = signal.Signals(stop.signum).name
+        click.echo(f"dealwatch: interrupted by {name}: lines up to {summary.last_line} are stored, the chunk in "
+                   "hand was rolled back; run the same import again to finish (stored lines are skipped)", err=True)
+        click.get_current_context().exit(128 + stop.signum)
     for error in summary.errors[:20]:
         click.echo(f"skipped: {error}", err=True)
+    if len(summary.errors) > 20:
+        click.echo(f"skipped: ... and {len(summary.errors) - 20} more bad lines", err=True)
     click.echo(summary.line())
+    if summary.errors and not summary.lines:
+        raise DealwatchError(f"{jsonl}: nothing imported: {_all_bad(len(summary.errors))}")
 
 
 @main.command()
 @config_options
 def sources(config_path: Path | None, db_path: Path | None) -> None:
     """Show each source's health: last ok, failures, next attempt, last error."""
-    from pipeline.store import list_sources, open_db, sync_sources
+    from pipeline.store import list_sources
 
     settings = load(config_path, db_path, need_config=False)
-    db = open_db(settings.db_path)
-    sync_sources(db, settings.sources)
-    rows = list_sources(db)
+    # Only reads: a read-only database (or none yet) is fine; configured sources not stored yet show blank.
+    db = open_settings_db(settings, readonly=True) if settings.db_path.exists() else None
+    rows = list_sources(db, settings.sources)
     columns = ["name", "kind", "last_status", "articles", "last_ok_at", "consecutive_failures", "next_attempt_at",
                "last_error"]
     headers = ["source", "kind", "status", "articles", "last ok", "failures", "next attempt", "last error"]
@@ -155,13 +221,14 @@ def sources(config_path: Path | None, db_path: Path | None) -> None:
 
 @main.command()
 @click.argument("location")
-def extract(location: str) -> None:
+@config_options
+def extract(location: str, config_path: Path | None, db_path: Path | None) -> None:
     """Print what the extractor makes of one page (file, .gz file or URL) as JSON."""
-    from pipeline.config import HttpSettings
     from pipeline.extract import extract_page
     from pipeline.fetch import Fetcher
 
-    with Fetcher(HttpSettings(per_host_delay=0)) as fetcher:
+    settings = load(config_path, db_path, need_config=False)
+    with Fetcher(dataclasses.replace(settings.http, per_host_delay=0)) as fetcher:
         result = fetcher.fetch(location)
     if result.status != "ok":
         raise InputError(f"{location}: {result.error or result.status}")
@@ -175,40 +242,66 @@ def extract(location: str) -> None:
 @click.argument("source", default="-", type=click.File("rb"))
 @click.option("--jsonl", is_flag=True, help="Input is corpus JSONL; write one prediction line per input line.")
 @click.option("--published", help="Publication date (YYYY-MM-DD) to resolve relative dates against.")
-def classify(source: Any, jsonl: bool, published: str | None) -> None:
+@click.option("--min-confidence", type=click.FloatRange(0, 1),
+              help="Deals need at least this confidence (default: the model's threshold); the rest are candidates.")
+@click.option("--explain", is_flag=True, help="Print why each deal was tagged or left a candidate, not JSON.")
+@config_options
+def classify(source: Any, jsonl: bool, published: str | None, min_confidence: float | None, explain: bool,
+             config_path: Path | None, db_path: Path | None) -> None:
     """Tag one article (plain text whose first line is the title, or HTML) with its deals, as JSON."""
-    from pipeline.classify import classify_article, classify_html
+    from pipeline.classify import classify_article
+    from pipeline.corpus import parse_line, record_problem
 
+    load(config_path, db_path, need_config=False)
     data = source.read()
     if not jsonl:
         text = data.decode("utf-8", errors="replace")
         if text.lstrip()[:1] == "<":
-            result = classify_html(data, published)
+            from pipeline.extract import extract_page
+
+            page = extract_page(data)
+            title, body, published = page.title or "", page.text, published or page.published
         else:
             title, _, body = text.strip().partition("\n")
-            result = classify_article(title, body, published)
+        if explain:
+            from pipeline.classify.explain import explain as explain_article
+
+            click.echo(explain_article(title, body, published, min_confidence))
+            return
+        result = classify_article(title, body, published, min_confidence=min_confidence)
         click.echo(json.dumps(_prediction(None, result), ensure_ascii=False, indent=2))
         return
-    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
-        if not line.strip():
+    good = bad = 0
+    for number, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
+        record = parse_line(raw)
+        if record is None:
             continue
-        try:
-            record = json.loads(line)
-            result = classify_article(record.get("title") or "", record.get("text") or "",
-                                      record.get("published"), record.get("lang"))
-        except (ValueError, AttributeError) as exc:
-            click.echo(f"dealwatch: line {number}: {exc}", err=True)
+        problem = record if isinstance(record, str) else record_problem(record)
+        if problem is None and isinstance(record, dict):
+            try:
+                result = classify_article(record.get("title") or "", record.get("text") or "",
+                                          record.get("published"), record.get("lang"), min_confidence=min_confidence)
+            except Exception as exc:  # one article the classifier cannot read must not stop the others
+                problem = f"internal error: {type(exc).__name__}: {clean_line(str(exc))[:200]}"
+        if problem is not None or not isinstance(record, dict):
+            bad += 1
+            click.echo(f"dealwatch: line {number}: {problem}", err=True)
             continue
+        good += 1
         click.echo(json.dumps(_prediction(record.get("id"), result), ensure_ascii=False))
+    if bad and not good:
+        raise DealwatchError(f"no line could be classified: {_all_bad(bad)}")
 
 
 @main.command(name="eval")
 @click.argument("jsonl", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def eval_(jsonl: Path, as_json: bool) -> None:
+@config_options
+def eval_(jsonl: Path, as_json: bool, config_path: Path | None, db_path: Path | None) -> None:
     """Score the classifier and the story deduper against a labelled corpus JSONL."""
     from pipeline.evaluate import evaluate_file
 
+    load(config_path, db_path, need_config=False)
     report = evaluate_file(jsonl)
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.format())
 
@@ -222,11 +315,10 @@ def reclassify(config_path: Path | None, db_path: Path | None, everything: bool,
     from pipeline.classify import CLASSIFIER_VERSION
     from pipeline.lock import DatabaseLock
     from pipeline.run import reclassify_stored
-    from pipeline.store import open_db
 
     settings = load(config_path, db_path, need_config=False)
     with DatabaseLock(settings.db_path, wait=wait):
-        count = reclassify_stored(open_db(settings.db_path), everything)
+        count = reclassify_stored(open_settings_db(settings), everything)
     click.echo(f"reclassified {count} articles with classifier {CLASSIFIER_VERSION}")
 
 
@@ -255,14 +347,13 @@ def digest(config_path: Path | None, db_path: Path | None, day: str | None, form
            basis: str) -> None:
     """Write one day's digest: new deals, stage changes with evidence, new stories by country, partner counts."""
     from pipeline.digest import render_formats, write_digest
-    from pipeline.store import open_db
 
     settings = load(config_path, db_path, need_config=False)
     chosen = _digest_formats(formats, settings.digest.formats)
     when = _digest_day(day, settings.digest.timezone)
     if not settings.db_path.exists():
         raise InputError(f"{settings.db_path}: no database yet (run `dealwatch run` first)")
-    db = open_db(settings.db_path)
+    db = open_settings_db(settings, readonly=True)  # the digest only reads
     feed_key = str(settings.db_path.resolve())
     if out is not None and str(out) == "-":
         if len(chosen) != 1:
@@ -271,6 +362,22 @@ def digest(config_path: Path | None, db_path: Path | None, day: str | None, form
         return
     for path in write_digest(db, when, settings.digest, out or settings.digest.out, chosen, basis, feed_key):
         click.echo(str(path))
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT raise Interrupted (once: a second signal ends the process at once)."""
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _digest_formats(option: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -299,8 +406,13 @@ def _digest_day(option: str | None, tz_name: str) -> date:
 def _prediction(article_id: Any, result: Any) -> dict[str, Any]:
     deals = [asdict(d) for d in result.deals]
     payload: dict[str, Any] = {"id": article_id} if article_id is not None else {}
-    payload.update(relevant=result.relevant, deals=deals, version=result.version)
+    payload.update(relevant=result.relevant, deals=deals, candidates=[asdict(d) for d in result.candidates],
+                   version=result.version)
     return payload
+
+
+def _all_bad(count: int) -> str:
+    return f"all {count} lines are bad" if count > 1 else "its only line is bad"
 
 
 def _cell(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -22,6 +23,19 @@ FULL_TEXT_MODES = ("auto", "always", "never")
 DIGEST_FORMATS = ("md", "html", "json", "atom")
 SOURCE_KEYS = {"name", "kind", "url", "path", "every", "full_text", "link_selector", "query", "timespan", "max_records", "enabled"}
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_INTERVAL_SECONDS = 366 * 86400  # a longer interval is a typo, and overflows the scheduler's clock
+TOP_LEVEL_KEYS = {"database", "http", "digest", "dedupe", "classify", "sources"}
+DATABASE_KEYS = {"path", "busy_timeout"}
+DIGEST_KEYS = {"at", "timezone", "out", "formats"}
+CLASSIFY_KEYS = {"min_confidence"}
+# Bounds for numeric [http] keys: (smallest, largest, smallest excluded); nothing is infinite or NaN.
+HTTP_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "timeout": (0, 86400, True), "connect_timeout": (0, 86400, True), "per_host_delay": (0, 3600, False),
+    "max_bytes": (1, 2**40, False), "max_redirects": (0, 100, False), "workers": (1, 256, False),
+}
+# Largest sensible value of each [dedupe] key (the smallest is DedupeSettings' own check).
+DEDUPE_MAXIMA = {"window_days": 3650, "late_days": 3650, "same_deal_days": 3650, "text_score": 100,
+                 "title_score": 100, "title_text_score": 100}
 DEFAULT_CONFIG = Path("config") / "sources.toml"
 
 
@@ -37,7 +51,7 @@ class HttpSettings:
     user_agent: str = USER_AGENT
     respect_robots: bool = True
     workers: int = 4  # concurrent article-page fetches
-    allow_private: bool = False  # let remote sources reach private and loopback addresses (intranets)
+    allow_private: bool = False  # may remote sources reach loopback, private and link-local addresses?
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class Settings:
 
     path: Path | None
     db_path: Path
+    busy_timeout: float = 30.0  # seconds to wait for another program's write lock on the database
+    min_confidence: float = 0.5  # [classify]: deals the classifier is less sure of are not stored
     http: HttpSettings = field(default_factory=HttpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
@@ -77,10 +93,13 @@ def default_config_path() -> Path:
 
 def parse_interval(text: str) -> int:
     """Return the seconds in an interval like '90s', '30m', '6h' or '1d'; raise ValueError otherwise."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", str(text))
+    match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d{1,12})?)\s*([smhd])\s*", str(text))
     if not match or float(match[1]) <= 0:
         raise ValueError(f"{text!r} is not an interval like 30m, 6h or 1d")
-    return max(1, int(float(match[1]) * INTERVAL_UNITS[match[2]]))
+    seconds = float(match[1]) * INTERVAL_UNITS[match[2]]
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValueError(f"{text!r} is longer than the longest interval, 366d")
+    return max(1, int(seconds))
 
 
 def load_settings(path: Path, db_override: Path | None = None) -> Settings:
@@ -95,8 +114,17 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     base = path.resolve().parent
     reader = _TableReader(path)
+    reader.known(raw, "top level", TOP_LEVEL_KEYS)
     database = reader.table(raw, "database")
-    db_path = db_override or _resolve_path(base, reader.get(database, "database", "path", str, "../data/dealwatch.db"))
+    reader.known(database, "[database]", DATABASE_KEYS)
+    db_text = reader.get(database, "[database]", "path", str, "../data/dealwatch.db")
+    if not db_text.strip():
+        raise reader.fail("[database]", "path", "empty")
+    db_path = db_override or _resolve_path(base, db_text)
+    busy_timeout = reader.number(database, "[database]", "busy_timeout", float, 30.0, (0, 86400, False))
+    classify = reader.table(raw, "classify")
+    reader.known(classify, "[classify]", CLASSIFY_KEYS)
+    min_confidence = reader.number(classify, "[classify]", "min_confidence", float, 0.5, (0, 1, False))
     sources = tuple(_load_source(reader, base, index, item) for index, item in enumerate(_source_list(reader, raw)))
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -105,6 +133,8 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
     return Settings(
         path=path,
         db_path=db_path,
+        busy_timeout=busy_timeout,
+        min_confidence=min_confidence,
         http=_load_http(reader, reader.table(raw, "http")),
         digest=_load_digest(reader, base, reader.table(raw, "digest")),
         dedupe=_load_dedupe(reader, reader.table(raw, "dedupe")),
@@ -125,6 +155,24 @@ class _TableReader:
         value = raw.get(name, {})
         if not isinstance(value, dict):
             raise ConfigError(f"{self.path}: [{name}] must be a table")
+        return value
+
+    def known(self, table: dict[str, Any], where: str, keys: set[str]) -> None:
+        """Raise ConfigError for the first key of `table` that is not among `keys` (a typo, most often)."""
+        unknown = sorted(set(table) - keys)
+        if unknown:
+            raise self.fail(where, unknown[0], f"unknown key (known: {', '.join(sorted(keys))})")
+
+    def number(self, table: dict[str, Any], where: str, key: str, kind: type, default: float,
+               bounds: tuple[float, float, bool]) -> Any:
+        """Return table[key] as a finite number of `kind` within bounds (low, high, low excluded)."""
+        value = self.get(table, where, key, kind, default)
+        low, high, open_low = bounds
+        if not math.isfinite(value):
+            raise self.fail(where, key, f"must be a finite number, got {value!r}")
+        if value < low or (open_low and value == low) or value > high:
+            above = f"above {low:g}" if open_low else f"at least {low:g}"
+            raise self.fail(where, key, f"must be {above} and at most {high:g}, got {value!r}")
         return value
 
     def get(self, table: dict[str, Any], where: str, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
@@ -153,6 +201,9 @@ def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Sou
     if not isinstance(name, str) or not name.strip():
         raise reader.fail(f"sources[{index}]", "name", "missing or empty")
     where = f"source {name!r}"
+    if name.startswith("(") or not name.isprintable():
+        raise reader.fail(where, "name", "names starting with '(' are dealwatch's own jobs, and a name must "
+                                         "be printable; choose another")
     unknown = sorted(set(item) - SOURCE_KEYS)
     if unknown:
         raise reader.fail(where, unknown[0], f"unknown key (known: {', '.join(sorted(SOURCE_KEYS))})")
@@ -167,6 +218,10 @@ def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Sou
     except ValueError as exc:
         raise reader.fail(where, "every", str(exc)) from None
     reader.get(item, where, "enabled", bool, True)
+    for key in ("link_selector", "query", "timespan"):
+        reader.get(item, where, key, str)
+    if "max_records" in item:
+        reader.number(item, where, "max_records", int, 250, (1, 250, False))
     options = {k: item[k] for k in ("link_selector", "query", "timespan", "max_records", "enabled") if k in item}
     url = reader.get(item, where, "url", str) or reader.get(item, where, "path", str)
     if kind == "gdelt":
@@ -203,29 +258,34 @@ def _resolve_path(base: Path, value: str) -> Path:
 
 def _load_http(reader: _TableReader, table: dict[str, Any]) -> HttpSettings:
     defaults = HttpSettings()
+    reader.known(table, "[http]", set(HttpSettings.__dataclass_fields__))
     values: dict[str, Any] = {}
     for key, kind in (("timeout", float), ("connect_timeout", float), ("per_host_delay", float),
-                      ("max_bytes", int), ("max_redirects", int), ("workers", int), ("user_agent", str),
-                      ("respect_robots", bool), ("allow_private", bool)):
-        value = reader.get(table, "[http]", key, kind, getattr(defaults, key))
-        if kind in (int, float) and value < 0:
-            raise reader.fail("[http]", key, "must not be negative")
-        values[key] = value
+                      ("max_bytes", int), ("max_redirects", int), ("workers", int)):
+        values[key] = reader.number(table, "[http]", key, kind, getattr(defaults, key), HTTP_BOUNDS[key])
+    for key, other in (("user_agent", str), ("respect_robots", bool), ("allow_private", bool)):
+        values[key] = reader.get(table, "[http]", key, other, getattr(defaults, key))
+    if not values["user_agent"].strip() or not values["user_agent"].isprintable():
+        raise reader.fail("[http]", "user_agent", "must be a non-empty printable string")
     return HttpSettings(**values)
 
 
 def _load_dedupe(reader: _TableReader, table: dict[str, Any]) -> DedupeSettings:
-    known = set(DedupeSettings.__dataclass_fields__)
+    defaults = DedupeSettings()
+    reader.known(table, "[dedupe]", set(DedupeSettings.__dataclass_fields__))
+    values = {}
     for key in table:
-        if key not in known:
-            raise reader.fail("[dedupe]", key, f"unknown key (known: {', '.join(sorted(known))})")
+        kind = type(getattr(defaults, key))  # int or float, from the measured default
+        values[key] = reader.number(table, "[dedupe]", key, kind, getattr(defaults, key),
+                                    (-math.inf if kind is float else -(2**63), DEDUPE_MAXIMA.get(key, 10**9), False))
     try:
-        return DedupeSettings(**table)
+        return DedupeSettings(**values)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{reader.path}: [dedupe]: {exc}") from None
 
 
 def _load_digest(reader: _TableReader, base: Path, table: dict[str, Any]) -> DigestSettings:
+    reader.known(table, "[digest]", DIGEST_KEYS)
     at = reader.get(table, "[digest]", "at", str, "07:00")
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
         raise reader.fail("[digest]", "at", f"{at!r} is not a time like 07:00")
@@ -235,7 +295,9 @@ def _load_digest(reader: _TableReader, base: Path, table: dict[str, Any]) -> Dig
     except (ZoneInfoNotFoundError, ValueError):
         raise reader.fail("[digest]", "timezone", f"{timezone!r} is not an IANA time zone") from None
     formats = reader.get(table, "[digest]", "formats", list, list(DIGEST_FORMATS))
-    bad = [f for f in formats if f not in DIGEST_FORMATS]
+    if not formats:
+        raise reader.fail("[digest]", "formats", f"empty (choose among {', '.join(DIGEST_FORMATS)})")
+    bad = [f for f in formats if not isinstance(f, str) or f not in DIGEST_FORMATS]
     if bad:
         raise reader.fail("[digest]", "formats", f"{bad[0]!r} is not one of {', '.join(DIGEST_FORMATS)}")
     out = _resolve_path(base, reader.get(table, "[digest]", "out", str, "../digests"))

@@ -79,6 +79,12 @@ class DealNews:
     stage: str
     previous_stage: str | None  # None for a deal first reported that day
     evidence: list[Evidence] = field(default_factory=list)
+    body: str | None = None  # the sub-national government ("Telangana") of a sub-national deal
+
+    @property
+    def party(self) -> str:
+        """Return the state side as a reader names it: "Morocco", or "Telangana (India)"."""
+        return f"{self.body} ({self.country_name})" if self.body else self.country_name
 
 
 @dataclass
@@ -121,13 +127,14 @@ class Digest:
     relevant: int = 0
     new_deals: list[DealNews] = field(default_factory=list)
     stage_changes: list[DealNews] = field(default_factory=list)
+    subnational: list[DealNews] = field(default_factory=list)  # new deals and stage changes of sub-national bodies
     countries: list[CountryNews] = field(default_factory=list)
     partners: list[PartnerCount] = field(default_factory=list)
 
     @property
     def nothing_new(self) -> bool:
         """Return whether the day brought no new deal, stage change or relevant story."""
-        return not (self.new_deals or self.stage_changes or self.countries)
+        return not (self.new_deals or self.stage_changes or self.subnational or self.countries)
 
     def headline(self) -> str:
         """Return the one-line summary used as a title."""
@@ -135,6 +142,8 @@ class Digest:
             return f"dealwatch digest {self.day}: nothing new"
         parts = [_count(len(self.new_deals), "new deal"), _count(len(self.stage_changes), "stage change"),
                  _count(sum(len(c.stories) for c in self.countries), "new story", "new stories")]
+        if self.subnational:
+            parts.insert(2, _count(len(self.subnational), "sub-national deal update"))
         return f"dealwatch digest {self.day}: " + ", ".join(parts)
 
 
@@ -165,12 +174,16 @@ def build_digest(db: Database, day: date, tz_name: str, basis: str = "seen") -> 
                     articles=int(data["articles"]), relevant=int(data["relevant"]))
     for deal in data["deals"]:
         news = _deal_news(deal)
-        if news.previous_stage is None:
+        if news.previous_stage is not None and news.previous_stage == news.stage:
+            continue
+        if news.body:
+            digest.subnational.append(news)
+        elif news.previous_stage is None:
             digest.new_deals.append(news)
-        elif news.previous_stage != news.stage:
+        else:
             digest.stage_changes.append(news)
-    for items in (digest.new_deals, digest.stage_changes):
-        items.sort(key=lambda news: (news.country_name, news.partner.casefold()))
+    for items in (digest.new_deals, digest.stage_changes, digest.subnational):
+        items.sort(key=lambda news: (news.country_name, news.body or "", news.partner.casefold()))
     digest.countries = _country_news(data["stories"])
     digest.partners = _partner_counts(data["deals"])
     return digest
@@ -194,7 +207,8 @@ def _deal_news(deal: dict[str, Any]) -> DealNews:
         if all(existing.url != link.url for existing in item.links):
             item.links.append(link)
     return DealNews(country=deal["country"], country_name=country_name(deal["country"]), partner=deal["partner"],
-                    stage=stage, previous_stage=deal["from_stage"], evidence=list(evidence.values()))
+                    stage=stage, previous_stage=deal["from_stage"], evidence=list(evidence.values()),
+                    body=deal.get("body"))
 
 
 def _country_news(stories: list[dict[str, Any]]) -> list[CountryNews]:
@@ -254,12 +268,12 @@ def render_markdown(digest: Digest) -> str:
     lines = [f"# dealwatch digest — {digest.day}", "", f"_{_scope(digest)}_", ""]
     if digest.nothing_new:
         return "\n".join(lines + [f"Nothing new on {digest.day}.", ""])
-    for heading, items in (("New deals", digest.new_deals), ("Stage changes", digest.stage_changes)):
+    for heading, items in _deal_sections(digest):
         if not items:
             continue
         lines += [f"## {heading} ({len(items)})", ""]
         for deal in items:
-            lines.append(f"- **{_md(deal.country_name)} – {_md(deal.partner)}**: {_stage_text(deal)}")
+            lines.append(f"- **{_md(deal.party)} – {_md(deal.partner)}**: {_stage_text(deal)}")
             for evidence in deal.evidence:
                 links = ", ".join(_md_link(link) for link in evidence.links)
                 quote = f"“{_md(evidence.sentence)}” " if evidence.sentence else ""
@@ -328,12 +342,12 @@ def html_fragment(digest: Digest) -> str:
     if digest.nothing_new:
         parts.append(f"<p>Nothing new on {_h(digest.day)}.</p>")
         return "\n".join(parts)
-    for heading, items in (("New deals", digest.new_deals), ("Stage changes", digest.stage_changes)):
+    for heading, items in _deal_sections(digest):
         if not items:
             continue
         parts.append(f"<h2>{heading} ({len(items)})</h2>\n<ul>")
         for deal in items:
-            parts.append(f"<li><strong>{_h(deal.country_name)} – {_h(deal.partner)}</strong>: "
+            parts.append(f"<li><strong>{_h(deal.party)} – {_h(deal.partner)}</strong>: "
                          f'<span class="stage">{_h(_stage_text(deal))}</span>')
             for evidence in deal.evidence:
                 links = ", ".join(_html_link(link) for link in evidence.links)
@@ -442,6 +456,12 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+def _deal_sections(digest: Digest) -> tuple[tuple[str, list[DealNews]], ...]:
+    """Return the digest's deal sections in reading order; sub-national governments come apart, after the states."""
+    return (("New deals", digest.new_deals), ("Stage changes", digest.stage_changes),
+            ("Sub-national governments", digest.subnational))
+
 
 def _scope(digest: Digest) -> str:
     what = "first seen by dealwatch" if digest.basis == "seen" else "published"

@@ -106,6 +106,20 @@ class EvalReport:
     dates: Counts = field(default_factory=Counts)  # event dates of deals found at the right stage
     stories: dict[str, float] | None = None  # pairwise precision/recall/F1 of the deduper
     mistakes: list[Mistake] = field(default_factory=list)
+    scored: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, right) of every candidate
+    expected_deals: int = 0
+    levels: Counts = field(default_factory=Counts)  # level and body of deals found at the right stage
+
+    def by_threshold(self) -> list[dict[str, float]]:
+        """Return deal precision, recall and F1 if only candidates of confidence >= t were deals, per t."""
+        rows = []
+        for step in range(1, 10):
+            threshold = step / 10
+            kept = [right for confidence, right in self.scored if confidence >= threshold]
+            counts = Counts(tp=sum(kept), fp=len(kept) - sum(kept), fn=self.expected_deals - sum(kept))
+            rows.append({"min_confidence": threshold, "deals": len(kept), "precision": round(counts.precision, 4),
+                         "recall": round(counts.recall, 4), "f1": round(counts.f1, 4)})
+        return rows
 
     def as_dict(self) -> dict[str, Any]:
         """Return the whole report as plain data (for `dealwatch eval --json` and the tests)."""
@@ -116,6 +130,8 @@ class EvalReport:
             "event_dates": {"correct": self.dates.tp, "wrong": self.dates.fp + self.dates.fn,
                             "accuracy": round(self.dates.tp / max(1, self.dates.tp + self.dates.fp), 4)},
             "stories": self.stories,
+            "confidence": self.by_threshold(),
+            "levels": {"correct": self.levels.tp, "wrong": self.levels.fp},
             "mistakes": [m.as_dict() for m in self.mistakes],
         }
 
@@ -130,6 +146,13 @@ class EvalReport:
         lines += _confusion_lines(self.confusion)
         total = self.dates.tp + self.dates.fp
         lines += ["", f"Event dates right on deals found at the right stage: {self.dates.tp}/{total}"]
+        lines.append(f"Level and body right on deals found at the right stage: {self.levels.tp}/"
+                     f"{self.levels.tp + self.levels.fp}")
+        lines += ["", "Deals by min_confidence (candidates at or above it)", f"{'min':>6} {'deals':>6} {'P':>6} "
+                  f"{'R':>6} {'F1':>6}"]
+        for row in self.by_threshold():
+            lines.append(f"{row['min_confidence']:6.1f} {row['deals']:6d} {row['precision']:6.3f} "
+                         f"{row['recall']:6.3f} {row['f1']:6.3f}")
         if self.stories is not None:
             lines.append("Stories (pairwise): P {precision:.3f}  R {recall:.3f}  F1 {f1:.3f}".format(**self.stories))
         lines += ["", f"Articles with a wrong tag: {len(self.mistakes)}"]
@@ -184,7 +207,8 @@ def read_corpus(path: Path) -> Iterator[dict[str, Any]]:
 
 def _predicted(result: Classification) -> list[dict[str, Any]]:
     return [{"country": d.country, "partner": d.partner, "stage": d.stage, "event_date": d.event_date,
-             "evidence": d.evidence} for d in result.deals]
+             "evidence": d.evidence, "confidence": d.confidence, "level": d.level, "body": d.body}
+            for d in result.deals]
 
 
 def score_records(records: Iterable[dict[str, Any]], path: str = "") -> EvalReport:
@@ -217,13 +241,28 @@ def _score_one(report: EvalReport, record: dict[str, Any], result: Classificatio
     for pair in gold_stage.keys() | got_stage.keys():
         report.confusion[(gold_stage.get(pair, MISSING), got_stage.get(pair, MISSING))] += 1
     gold_dates = {(d["country"], d["partner"], d["stage"]): d.get("event_date") for d in expected}
+    gold_levels = {(d["country"], d["partner"], d["stage"]): (d.get("level"), d.get("body")) for d in expected}
     for deal in predicted:
         key = (deal["country"], deal["partner"], deal["stage"])
         if key in gold_dates:
             report.dates.add({gold_dates[key]}, {deal["event_date"]})
+        level, body = gold_levels.get(key, (None, None))
+        if level is not None:
+            right = level == deal["level"] and (level == "national" or _same_body(body, deal["body"]))
+            report.levels.tp += right
+            report.levels.fp += not right
+    report.expected_deals += len(gold)
+    report.scored += [(d.confidence, (d.country, d.partner, d.stage) in gold) for d in result.deals + result.candidates]
     if gold != got or bool(labels.get("relevant")) != result.relevant:
         report.mistakes.append(Mistake(str(record.get("id", "?")), lang, record.get("title") or "", expected,
                                        predicted))
+
+
+def _same_body(expected: str | None, got: str | None) -> bool:
+    """Return True when two names of a sub-national body agree ("Quebec" and "Québec", "Bavaria" and "Bavaria")."""
+    from pipeline.classify.vocab import normalise_name
+
+    return bool(expected and got) and normalise_name(expected or "") == normalise_name(got or "")
 
 
 def _story_scores(items: list[tuple[dict[str, Any], Classification]]) -> dict[str, float] | None:

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from pipeline.errors import LockedError
+from pipeline.errors import DatabaseError, LockedError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -51,8 +51,12 @@ class DatabaseLock:
         """Take the lock, waiting for its holder when `wait` is set; raise LockedError otherwise."""
         if self._fd is not None or str(self.db_path) == ":memory:":
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only folder or file system: nothing can be written there
+            raise DatabaseError(f"{self.db_path}: cannot create the lock file {self.path.name}: "
+                                f"{exc.strerror or exc}") from None
         try:
             self._take(fd)
         except BaseException:

@@ -80,6 +80,9 @@ class DealMention:
     event_date: str | None = None  # YYYY-MM-DD
     evidence: str = ""
     known: bool = True  # False when the partner is not in the registry
+    level: str = "national"  # national | subnational (a state, province, region or city government)
+    body: str | None = None  # the sub-national government, e.g. "Telangana", when level is subnational
+    confidence: float = 1.0  # how likely the (country, partner, stage) is right, 0-1 (calibrated on blind sets)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Classification:
     relevant: bool
     deals: list[DealMention] = field(default_factory=list)
     version: str = ""
+    candidates: list[DealMention] = field(default_factory=list)  # below the confidence threshold
 
 
 @dataclass

@@ -42,6 +42,8 @@ def canonical_url(url: str) -> str:
     if scheme not in ("http", "https"):
         return url
     host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return url  # "http://./": no host to canonicalise
     netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
@@ -63,12 +65,10 @@ def clean_line(text: str) -> str:
 
 
 def to_utc_iso(value: str | None) -> str | None:
-    """Return an ISO 8601 UTC timestamp (or a bare date) for a date string, or None when unreadable."""
+    """Return an ISO 8601 UTC timestamp with a time (a bare date means its midnight UTC) for a date string, or None."""
     if not value:
         return None
     value = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return value
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -76,7 +76,7 @@ def to_utc_iso(value: str | None) -> str | None:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None:  # a bare date or a time without offset: UTC, as feeds mean it in practice
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -530,11 +530,16 @@ def _parse_json_feed(text: str, base: str) -> ParsedSource:
     if not isinstance(items, list):
         raise _Unusable("not a feed: JSON Feed without an items list")
     feed_lang = document.get("language") if isinstance(document.get("language"), str) else None
+    if feed_lang is not None and not _is_text(feed_lang):
+        feed_lang = None
     dropped: dict[str, int] = {}
     entries = []
     for item in items:
         if not isinstance(item, dict):
             _add(dropped, "not an object")
+            continue
+        if not _is_text(item):  # one bad item is dropped; it must not fail the whole feed on every run
+            _add(dropped, "not text (lone surrogate escape)")
             continue
         entry = _json_feed_entry(item, base, feed_lang)
         if entry is None:
@@ -544,6 +549,15 @@ def _parse_json_feed(text: str, base: str) -> ParsedSource:
     if items and not entries:
         return _all_dropped(len(items), dropped)
     return ParsedSource(entries=entries, dropped=dropped)
+
+
+def _is_text(value: Any) -> bool:
+    """Return whether a decoded JSON value holds only encodable text (no lone surrogate such as "\\ud800")."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def _text_field(item: dict[str, Any], key: str) -> str:

@@ -9,21 +9,25 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pipeline import store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
-from pipeline.corpus import read_jsonl
+from pipeline.corpus import published_text, read_jsonl, record_problem
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
+from pipeline.errors import DatabaseError, DealwatchError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, Classification, Entry, FetchResult, Source
@@ -37,6 +41,7 @@ LOGGER = logging.getLogger(__name__)
 IMPORT_BATCH = 1000
 PARALLEL_IMPORT_LINES = 2000  # below this, starting worker processes costs more than it saves
 Classifier = Callable[[list[Article]], list[Classification]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -111,6 +116,8 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
                 articles = build_articles(fetcher, source, entries, settings.http.workers)
                 prepare_batch(db, batch, articles, settings.dedupe)
         new = store.save_batch(db, batch)
+    except DatabaseError:
+        raise  # the database itself is failing, not this source: the run stops with its one-line reason
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
         LOGGER.exception("source=%s failed unexpectedly", source.name)
         result.status, result.error = "error", f"internal error: {type(exc).__name__}: {clean_line(str(exc))}"
@@ -126,10 +133,12 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
 
 
 def record_failure(db: store.Database, batch: store.Batch) -> int:
-    """Store a failed source's fetch log and back-off; when even that fails, log it so the run goes on."""
+    """Store a failed source's fetch log and back-off; when that fails for this source alone, log it and go on."""
     try:
         return store.save_batch(db, batch)
-    except Exception:  # the database itself is failing: later sources get their own chance
+    except DatabaseError:
+        raise
+    except Exception:  # e.g. an error text SQLite cannot store: later sources still get their turn
         LOGGER.exception("source=%s failure could not be recorded", batch.source)
         return 0
 
@@ -282,11 +291,12 @@ def _as_datetime(value: str) -> str:
 class ImportSummary:
     """What an import did."""
 
-    lines: int = 0
+    lines: int = 0  # good lines stored (as new articles or duplicates)
     new_articles: int = 0
     duplicates: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per bad line: "FILE:N: reason"
     elapsed: float = 0.0
+    last_line: int = 0  # the last line number of the last chunk committed
 
     def line(self) -> str:
         """Return the one-line summary printed at the end of an import."""
@@ -301,7 +311,12 @@ def import_workers(lines: int) -> int:
 
 @contextmanager
 def classifier_pool(workers: int) -> Iterator[Classifier]:
-    """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1)."""
+    """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1).
+
+    On any exit, an interrupt included, the workers are gone when this returns: stopped at once
+    (terminate) when the block raised, after their work otherwise. Each worker also ends by itself
+    when this process dies, so a SIGKILL leaves no orphans.
+    """
     if workers < 2:
         yield classify_each
         return
@@ -309,12 +324,54 @@ def classifier_pool(workers: int) -> Iterator[Classifier]:
     # after its parent died. Forkserver workers start clean and load the vocabularies once each.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        def classify_parallel(articles: list[Article]) -> list[Classification]:
-            jobs = [(a.title, a.text, a.published_at, a.lang) for a in articles]
-            return list(pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+    pool = context.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),))
 
+    def classify_parallel(articles: list[Article]) -> list[Classification]:
+        jobs = [(a.title, a.text, a.published_at, a.lang) for a in articles]
+        return pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
+
+    try:
         yield classify_parallel
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+
+
+def _start_worker(parent_pid: int) -> None:
+    """Set up a classifier worker: Ctrl-C is the parent's to handle, and the worker dies with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group
+    # A forkserver worker's parent process is the fork server, not dealwatch, so PR_SET_PDEATHSIG
+    # would not fire when dealwatch dies (and the fork server lives as long as its workers):
+    # watch dealwatch itself.
+    threading.Thread(target=_exit_when_gone, args=(parent_pid,), name="parent-watch", daemon=True).start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    """Return never: end this process as soon as process `pid` has ended."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or before 5.3): poll instead
+        while _alive(pid):
+            time.sleep(1.0)
+        os._exit(1)
+    select.select([handle], [], [])  # readable once the process has exited
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _classify_job(job: tuple[str, str, str | None, str | None]) -> Classification:
@@ -322,50 +379,84 @@ def _classify_job(job: tuple[str, str, str | None, str | None]) -> Classificatio
 
 
 def import_jsonl(db: store.Database, path: Path, settings: Settings,
-                 progress: Callable[[int], None] | None = None, workers: int = 1) -> ImportSummary:
-    """Ingest archived articles in corpus format through normalise → classify → dedupe → store."""
+                 progress: Callable[[int], None] | None = None, workers: int = 1,
+                 summary: ImportSummary | None = None) -> ImportSummary:
+    """Ingest archived articles in corpus format through normalise → classify → dedupe → store.
+
+    Bad lines are skipped with their line number and reason; each chunk of good lines is one
+    transaction, so `summary` (pass your own to read it after an interrupt) counts only what is stored.
+    """
     started = time.monotonic()
-    summary = ImportSummary()
-    source = f"import:{path.name}"
+    summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
-    with classifier_pool(workers) as classify:
-        for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-            _import_chunk(db, chunk, source, fetched_at, settings, classify, summary)
-            if progress:
-                progress(len(chunk))
-    summary.elapsed = time.monotonic() - started
+    try:
+        with classifier_pool(workers) as classify:
+            for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
+                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary)
+                summary.last_line = chunk[-1][0]
+                if progress:
+                    progress(len(chunk))
+    finally:
+        summary.elapsed = time.monotonic() - started
     return summary
 
 
-def _import_chunk(db: store.Database, chunk: list[Entry], source: str, fetched_at: str, settings: Settings,
-                  classify: Classifier, summary: ImportSummary) -> None:
-    articles = [make_article(entry, source, fetched_at) for entry in chunk]
-    batch = store.Batch(source=source, started_at=fetched_at)
-    prepare_batch(db, batch, articles, settings.dedupe, classify)
-    new = store.save_batch(db, batch)
+def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path, fetched_at: str,
+                  settings: Settings, classify: Classifier, summary: ImportSummary) -> None:
+    source = f"import:{path.name}"
+    try:
+        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify)
+    except DealwatchError:  # the database cannot be written: no line would fare better
+        raise
+    except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
+        if len(chunk) == 1:
+            raise
+        LOGGER.warning("a chunk of %d lines failed; importing them one at a time", len(chunk))
+        for number, entry in chunk:
+            try:
+                new = _import_entries(db, [entry], source, fetched_at, settings, classify_each)
+            except DealwatchError:
+                raise
+            except Exception as exc:
+                summary.errors.append(f"{path}:{number}: internal error: {type(exc).__name__}: "
+                                      f"{clean_line(str(exc))[:200]}")
+                continue
+            summary.lines += 1
+            summary.new_articles += new
+            summary.duplicates += 1 - new
+        return
     summary.lines += len(chunk)
     summary.new_articles += new
     summary.duplicates += len(chunk) - new
 
 
-def read_corpus(path: Path, errors: list[str]) -> Iterator[Entry]:
-    """Yield an Entry per corpus line; bad lines are reported in `errors` (one line each) and skipped."""
+def _import_entries(db: store.Database, entries: list[Entry], source: str, fetched_at: str, settings: Settings,
+                    classify: Classifier) -> int:
+    articles = [make_article(entry, source, fetched_at) for entry in entries]
+    batch = store.Batch(source=source, started_at=fetched_at)
+    prepare_batch(db, batch, articles, settings.dedupe, classify)
+    return store.save_batch(db, batch)
+
+
+def read_corpus(path: Path, errors: list[str]) -> Iterator[tuple[int, Entry]]:
+    """Yield (line number, Entry) per corpus line; bad lines are reported in `errors` (one line each) and skipped."""
     for number, record in read_jsonl(path):
-        if isinstance(record, str):
-            errors.append(f"{path}:{number}: {record}")
+        problem = record if isinstance(record, str) else record_problem(record)
+        if problem is not None or isinstance(record, str):
+            errors.append(f"{path}:{number}: {problem}")
             continue
-        title = str(record.get("title") or "").strip()
+        title = (record.get("title") or "").strip()
         if not title and not record.get("text"):
             errors.append(f"{path}:{number}: no title and no text")
             continue
-        url = str(record.get("url") or "") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
-        yield Entry(url=url, title=title, summary=str(record.get("summary") or ""),
-                    content=str(record.get("text") or ""), published=record.get("published") or None,
-                    guid=str(record.get("id") or "") or None, lang=record.get("lang"))
+        url = record.get("url") or f"urn:dealwatch:{path.name}:{record.get('id') or number}"
+        yield number, Entry(url=url, title=title, summary=record.get("summary") or "",
+                            content=record.get("text") or "", published=published_text(record.get("published")),
+                            guid=str(record.get("id") or "") or None, lang=record.get("lang"))
 
 
-def _chunked(items: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
-    chunk: list[Entry] = []
+def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:

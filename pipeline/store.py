@@ -7,6 +7,8 @@ so a run killed at any point leaves the database as it was before that batch.
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +19,8 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from pipeline.models import Article, FetchResult, Source
+from pipeline.errors import DatabaseError
+from pipeline.models import Article, DealMention, FetchResult, Source
 
 LOGGER = logging.getLogger(__name__)
 STAGE_ORDER = {"talks": 1, "mou": 2, "agreement": 3, "launched": 4}
@@ -91,17 +94,140 @@ def m002_index_fetched_at(db: Database) -> None:
     db.table("articles").create_index(["fetched_at"])
 
 
-def open_db(path: Path | str) -> Database:
-    """Return the database at `path` (created if missing) in WAL mode with every migration applied."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(path) if str(path) != ":memory:" else Database(memory=True)
-    db.execute("PRAGMA busy_timeout = 30000")
-    if str(path) != ":memory:":
+@migrations()
+def m003_deal_levels_confidence_candidates(db: Database) -> None:
+    """Sub-national deals (level, body), each mention's confidence, and the candidates below min_confidence.
+
+    A deal is now one (country, partner, body) triple, so a state's deal and one of its provinces'
+    with the same partner are two rows; `body` is NULL for national deals.
+    """
+    db.table("deals").add_column("level", str, not_null_default="national")
+    db.table("deals").add_column("body", str)
+    db.execute("DROP INDEX IF EXISTS idx_deals_country_partner")
+    db.execute("CREATE UNIQUE INDEX idx_deals_country_partner_body ON deals (country, partner, COALESCE(body, ''))")
+    for column, kind in (("confidence", float), ("level", str), ("body", str)):
+        db.table("deal_mentions").add_column(column, kind)
+    db.table("deal_candidates").create(
+        {"id": int, "article_id": int, "country": str, "partner": str, "stage": str, "level": str, "body": str,
+         "event_date": str, "evidence": str, "confidence": float, "known": int},
+        pk="id", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("deal_candidates").create_index(["article_id"])
+    db.execute("DROP VIEW IF EXISTS deal_timeline")
+    db.execute("""
+        CREATE VIEW deal_timeline AS
+        SELECT d.id AS deal_id, d.country, d.partner, d.level, d.body, m.stage,
+               COALESCE(m.event_date, substr(m.published_at, 1, 10)) AS date,
+               a.title, a.url, m.evidence, m.confidence
+        FROM deal_mentions m
+        JOIN deals d ON d.id = m.deal_id
+        JOIN articles a ON a.id = m.article_id
+        ORDER BY date, d.country, d.partner
+    """)
+
+
+# Columns holding timestamps; before m004, a date-only `published` was stored as a bare date.
+_TIMESTAMP_COLUMNS = (("articles", "published_at"), ("deal_mentions", "published_at"), ("deals", "first_seen"),
+                      ("deals", "last_seen"), ("stories", "first_seen"))
+
+
+@migrations()
+def m004_timestamps_with_time(db: Database) -> None:
+    """Rewrite bare dates (2025-09-12) as timestamps (2025-09-12T00:00:00Z), so every time compares as one form."""
+    for table, column in _TIMESTAMP_COLUMNS:
+        db.execute(f"""UPDATE {table} SET {column} = {column} || 'T00:00:00Z'
+                       WHERE {column} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'""")
+
+
+def open_db(path: Path | str, *, readonly: bool = False, busy_timeout: float = 30.0) -> Database:
+    """Return the database at `path` in WAL mode with every migration applied (created if missing).
+
+    With `readonly`, the file is opened read-only (it must exist) and nothing is written, so a reader
+    works on a read-only file or file system. Raises DatabaseError with a one-line reason.
+    """
+    if str(path) == ":memory:":
+        db = Database(memory=True)
+        db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(db)
+        return db
+    path = Path(path)
+    if path.is_dir():
+        raise DatabaseError(f"{path}: is a directory, not a database file")
+    if readonly and not path.exists():
+        raise DatabaseError(f"{path}: no database yet (run `dealwatch run` first)")
+    try:
+        if readonly:
+            return _open_readonly(path, busy_timeout)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"{path}: cannot create its folder: {exc.strerror or exc}") from None
+        db = Database(path)
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        _check_schema(db, path)
         db.enable_wal()
-    db.execute("PRAGMA foreign_keys = ON")
-    migrations.apply(db)
+        db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(db)
+        return db
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: {database_problem(exc, busy_timeout)}") from None
+
+
+def _open_readonly(path: Path, busy_timeout: float) -> Database:
+    db = _connect_readonly(path, busy_timeout)
+    if migrations.pending(db):  # migrate first when this process may write; read as it is otherwise
+        db.close()
+        try:
+            open_db(path, busy_timeout=busy_timeout).close()
+        except DatabaseError as exc:
+            LOGGER.debug("reading %s without its pending migrations: %s", path, exc)
+        db = _connect_readonly(path, busy_timeout)
+    _check_schema(db, path)
     return db
+
+
+def _connect_readonly(path: Path, busy_timeout: float) -> Database:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=busy_timeout)
+    db = Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    return db
+
+
+def schema_version() -> int:
+    """Return the schema version this dealwatch writes: the number of its migrations."""
+    return len(_known_migrations())
+
+
+def _known_migrations() -> list[str]:
+    return sorted(name for name in globals() if re.fullmatch(r"m\d{3}_\w+", name))
+
+
+def _check_schema(db: Database, path: Path) -> None:
+    """Raise DatabaseError when a newer dealwatch has migrated the database further than this one knows."""
+    applied = [m.name for m in migrations.applied(db)]
+    if set(applied) - set(_known_migrations()):
+        raise DatabaseError(f"{path}: database schema {len(applied)} is newer than this dealwatch knows "
+                            f"({schema_version()}); upgrade dealwatch to use it")
+
+
+def database_problem(exc: sqlite3.Error, busy_timeout: float | None = None) -> str:
+    """Return a one-line reason, for a user, for an SQLite error."""
+    text = str(exc)
+    if "disk is full" in text:
+        return "disk full: the batch in hand was rolled back; free some space and run again"
+    if "locked" in text:
+        waited = f" ({busy_timeout:g} s)" if busy_timeout is not None else ""
+        return (f"locked by another program for longer than the busy timeout{waited}; try again when it is "
+                "done, or raise [database] busy_timeout")
+    if "file is not a database" in text:
+        return "not a SQLite database"
+    if "readonly" in text or "read-only" in text:
+        return "read-only: dealwatch cannot write here (check the file's and its folder's permissions)"
+    if "disk I/O error" in text:
+        return "disk I/O error (is the disk full or failing?); the batch in hand was rolled back"
+    if "unable to open" in text:
+        return "cannot open the database file (check that its folder exists and is writable)"
+    return f"database error: {text}"
 
 
 @contextmanager
@@ -149,8 +275,20 @@ def source_state(db: Database, name: str) -> dict[str, Any]:
     return rows[0] if rows else {}
 
 
-def list_sources(db: Database) -> list[dict[str, Any]]:
-    """Return every source's health row, with its article count, by name."""
+def list_sources(db: Database | None, configured: Iterable[Source] = ()) -> list[dict[str, Any]]:
+    """Return every stored source's health row, with its article count, plus configured ones not stored yet, by name.
+
+    Reads only (no sync), so it works on a read-only database; `db` None means there is none yet.
+    """
+    rows = _stored_sources(db) if db is not None else []
+    stored = {row["name"] for row in rows}
+    blank = dict.fromkeys(("last_status", "last_ok_at", "last_fetched_at", "consecutive_failures", "next_attempt_at",
+                           "last_error"))
+    rows += [{"name": s.name, "kind": s.kind, **blank, "articles": 0} for s in configured if s.name not in stored]
+    return sorted(rows, key=lambda row: row["name"])
+
+
+def _stored_sources(db: Database) -> list[dict[str, Any]]:
     return list(db.query("""
         SELECT s.name, s.kind, s.last_status, s.last_ok_at, s.last_fetched_at, s.consecutive_failures,
                s.next_attempt_at, s.last_error,
@@ -231,7 +369,22 @@ class Batch:
 
 
 def save_batch(db: Database, batch: Batch) -> int:
-    """Write a batch's articles, URLs, stories, deals, fetch log and source state atomically; return new articles."""
+    """Write a batch's articles, URLs, stories, deals, fetch log and source state atomically; return new articles.
+
+    Raises DatabaseError when SQLite cannot write (disk full, locked by another program, read-only).
+    """
+    try:
+        return _save_batch(db, batch)
+    except sqlite3.OperationalError as exc:
+        try:
+            name = db.execute("PRAGMA database_list").fetchone()[2] or "database"
+            busy: float | None = db.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+        except sqlite3.Error:
+            name, busy = "database", None
+        raise DatabaseError(f"{name}: {database_problem(exc, busy)}") from None
+
+
+def _save_batch(db: Database, batch: Batch) -> int:
     seen_at = now_iso()
     new = 0
     with write_transaction(db):
@@ -301,22 +454,38 @@ def _save_deals(db: Database, article: Article, article_id: int, seen_at: str) -
         return
     when = article.published_at or article.fetched_at
     for deal in article.classification.deals:
-        db.execute(
-            """INSERT INTO deals (country, partner, stage, first_seen, last_seen, known) VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT(country, partner) DO UPDATE SET
-                   first_seen = MIN(first_seen, excluded.first_seen),
-                   last_seen = MAX(last_seen, excluded.last_seen)""",
-            [deal.country, deal.partner, deal.stage, when, when, int(deal.known)],
-        )
-        deal_id = db.execute("SELECT id FROM deals WHERE country = ? AND partner = ?",
-                             [deal.country, deal.partner]).fetchone()[0]
+        deal_id = _deal_id(db, deal, when)
         db.execute(
             """INSERT OR IGNORE INTO deal_mentions
-               (deal_id, article_id, stage, event_date, evidence, published_at, seen_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [deal_id, article_id, deal.stage, deal.event_date, deal.evidence, when, seen_at],
+               (deal_id, article_id, stage, event_date, evidence, published_at, seen_at, confidence, level, body)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [deal_id, article_id, deal.stage, deal.event_date, deal.evidence, when, seen_at, deal.confidence,
+             deal.level, deal.body],
         )
         db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])
+    for candidate in article.classification.candidates:
+        db.execute(
+            """INSERT INTO deal_candidates (article_id, country, partner, stage, level, body, event_date, evidence,
+                   confidence, known) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [article_id, candidate.country, candidate.partner, candidate.stage, candidate.level, candidate.body,
+             candidate.event_date, candidate.evidence, candidate.confidence, int(candidate.known)],
+        )
+
+
+def _deal_id(db: Database, deal: DealMention, when: str) -> int:
+    """Return the id of the (country, partner, body) deal, creating it or widening its first/last seen."""
+    key = [deal.country, deal.partner, deal.body or ""]
+    row = db.execute("SELECT id FROM deals WHERE country = ? AND partner = ? AND COALESCE(body, '') = ?",
+                     key).fetchone()
+    if row is None:
+        return int(db.execute(
+            """INSERT INTO deals (country, partner, stage, first_seen, last_seen, known, level, body)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [deal.country, deal.partner, deal.stage, when, when, int(deal.known), deal.level, deal.body],
+        ).lastrowid or 0)
+    db.execute("UPDATE deals SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?) WHERE id = ?",
+               [when, when, row[0]])
+    return int(row[0])
 
 
 def _deal_stage(db: Database, deal_id: int) -> str:
@@ -394,6 +563,7 @@ def replace_classification(db: Database, article_id: int, article: Article) -> N
                                [article_id]).fetchall())
         touched = set(seen)
         db.execute("DELETE FROM deal_mentions WHERE article_id = ?", [article_id])
+        db.execute("DELETE FROM deal_candidates WHERE article_id = ?", [article_id])
         db.execute("UPDATE articles SET relevant = ?, classifier_version = ? WHERE id = ?",
                    [int(article.classification.relevant), article.classification.version, article_id])
         _save_deals(db, article, article_id, now_iso())
@@ -445,7 +615,7 @@ def digest_data(db: Database, start: str, end: str, basis: str = "seen") -> dict
 def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list[dict[str, Any]]:
     """Return each deal mentioned in [start, end) with its stage before and after, and that period's mentions."""
     rows = db.execute(
-        f"""SELECT d.id, d.country, d.partner, d.known, m.stage, COALESCE(m.event_date, m.published_at),
+        f"""SELECT d.id, d.country, d.partner, d.body, d.known, m.stage, COALESCE(m.event_date, m.published_at),
                    {mention_time}, m.evidence, m.event_date, a.id, a.title, a.url, a.source, a.published_at
             FROM deal_mentions m JOIN deals d ON d.id = m.deal_id JOIN articles a ON a.id = m.article_id
             WHERE {mention_time} < ? AND m.deal_id IN (
@@ -456,9 +626,9 @@ def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list
     ).fetchall()
     deals: dict[int, dict[str, Any]] = {}
     history: dict[int, list[tuple[str, str, bool]]] = {}
-    for (deal_id, country, partner, known, stage, stage_date, when, evidence, event_date, article_id, title, url,
-         source, published) in rows:
-        deal = deals.setdefault(deal_id, {"country": country, "partner": partner, "known": bool(known),
+    for (deal_id, country, partner, body, known, stage, stage_date, when, evidence, event_date, article_id, title,
+         url, source, published) in rows:
+        deal = deals.setdefault(deal_id, {"country": country, "partner": partner, "body": body, "known": bool(known),
                                           "mentions": []})
         is_new = when >= start
         history.setdefault(deal_id, []).append((stage, stage_date or "", is_new))

@@ -26,8 +26,11 @@ def deals_of(result: Classification) -> set[tuple[str, str, str]]:
 
 
 def tag(text: str, title: str = "", published: str = "2025-06-15") -> set[tuple[str, str, str]]:
-    """Classify one text and return its (country, partner, stage) triples."""
-    return deals_of(classify_article(title, text, published))
+    """Return the (country, partner, stage) triples the rules find in one text, whatever their confidence.
+
+    These tests pin the rules (who does what to whom); the confidence threshold is tested apart.
+    """
+    return deals_of(classify_article(title, text, published, min_confidence=0.0))
 
 
 # --- the seed article -------------------------------------------------------------------------
@@ -807,3 +810,120 @@ def test_a_launched_programme_goes_to_the_partners_whose_accounts_it_gives() -> 
     text = ("Latvia's education ministry said its AI tutoring scheme began operating in schools on Monday.\n\n"
             "The scheme gives teachers accounts on OpenAI's ChatGPT Edu and Google's Gemini.")
     assert tag(text) == {("LV", "OpenAI", "launched"), ("LV", "Google", "launched")}
+
+
+# --- 2026.12.2: reported undertakings, state money, currencies, denials, premises, cut-offs ----------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Colombia's ICT ministry signed agreements with three technology companies on Wednesday. Microsoft will train "
+     "40,000 teachers, Google will provide cloud credits and Amazon Web Services will pay for 5,000 scholarships.",
+     {("CO", "Microsoft", "agreement"), ("CO", "Google", "agreement"), ("CO", "Amazon Web Services", "agreement")}),
+    ("El Ministerio de Ciencia de Chile firmó un convenio marco de IA con dos empresas. Microsoft se comprometió a formar "
+     "a 10.000 docentes y Google aportará cursos a los funcionarios.",
+     {("CL", "Microsoft", "mou"), ("CL", "Google", "mou")}),
+])
+def test_a_company_undertaking_inside_a_signing_report_is_a_partner_of_it(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_an_undertaking_without_a_signing_is_no_deal() -> None:
+    assert tag("Kenya wants more AI investment. Microsoft will build a data centre in the region, it said.") == set()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Québec accorde 15 millions de dollars à Coveo pour son virage vers l'intelligence artificielle.",
+     {("CA", "Coveo", "agreement")}),
+    ("El Gobierno de España invierte 67 millones de euros en Multiverse Computing para su IA.",
+     {("ES", "Multiverse Computing", "agreement")}),
+    ("The Canadian government backs Cohere's Montreal lab with C$40 million for its AI models.",
+     {("CA", "Cohere", "agreement")}),
+])
+def test_state_money_for_an_ai_company_is_an_agreement(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_currency_prefix_is_not_a_country() -> None:
+    assert tag("Uzbekistan and DataVolt signed a US$5 billion agreement for an AI data centre.") == {
+        ("UZ", "DataVolt", "agreement")}
+
+
+@pytest.mark.parametrize("text", [
+    "La Presidencia del Consejo de Ministros de Perú desmintió este miércoles que el Gobierno haya mantenido "
+    "conversaciones con DeepSeek sobre inteligencia artificial.",
+    "La agencia digital de México desmintió una información según la cual estaría negociando con xAI un centro "
+    "de datos de inteligencia artificial.",
+])
+def test_a_denied_report_is_no_deal(text: str) -> None:
+    assert tag(text) == set()
+
+
+def test_a_partner_opening_an_office_named_after_a_country_is_no_launch() -> None:
+    assert tag("OpenAI opens Singapore office as its Asia-Pacific hub for AI.") == set()
+
+
+def test_a_state_owned_company_described_in_spanish_acts_for_its_state() -> None:
+    text = ("Telkom Indonesia, la operadora controlada por el Estado indonesio, firmó un acuerdo con Nvidia para "
+            "construir un centro de datos de inteligencia artificial en Batam, cerca de Singapur.")
+    assert tag(text) == {("ID", "Nvidia", "agreement")}
+
+
+def test_a_partner_cutting_off_a_service_in_use_stalls_the_deal() -> None:
+    text = "Microsoft cut off cloud and AI services it had provided to Israel's defence ministry under a contract."
+    assert ("IL", "Microsoft", "stalled") in tag(text)
+
+
+def test_a_pilot_that_started_is_launched() -> None:
+    assert tag("São Paulo state starts a Gemini pilot with 2,000 teachers, the state government said.") == {
+        ("BR", "Google", "launched")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Japan's economy ministry approved a subsidy of about ¥50 billion for Sakura Internet to expand its GPU cloud.",
+     {("JP", "Sakura Internet", "agreement")}),
+    ("El Ministerio de Tecnologías de Paraguay seleccionó a Oracle como proveedor de su nube gubernamental con IA.",
+     {("PY", "Oracle", "agreement")}),
+    ("The Qatar Investment Authority took part in Anthropic's latest funding round, the fund said.",
+     {("QA", "Anthropic", "agreement")}),
+    ("Microsoft said it had stopped providing Azure AI services to a unit of Israel's Ministry of Defense.",
+     {("IL", "Microsoft", "stalled")}),
+    ("Oklahoma's Office of Management and Enterprise Services has begun a pilot of OpenAI's ChatGPT Enterprise.",
+     {("US", "OpenAI", "launched")}),
+])
+def test_subsidies_selections_stakes_cut_offs_and_pilots_in_other_words(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("La Empresa Común EuroHPC, el organismo de la UE que gestiona los superordenadores del bloque, firmó un "
+     "contrato con HPE para un sistema de IA.", {("EU", "HPE", "agreement")}),
+    ('"We want AI in Wolof," the minister said in a statement released by the ministry after Senegal signed a '
+     "memorandum of understanding with Mistral AI.", {("SN", "Mistral AI", "mou")}),
+])
+def test_a_bloc_is_no_block_and_a_released_statement_is_no_launch(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_joint_venture_of_two_companies_in_a_region_of_a_country_is_no_state_deal() -> None:
+    text = ("Brookfield et la société britannique Nscale ont annoncé la création d'une coentreprise pour construire "
+            "un campus de centres de données pour l'intelligence artificielle dans l'ouest de la Norvège.")
+    assert tag(text) == set()
+
+
+def test_another_states_deal_cited_as_precedent_is_not_tagged() -> None:
+    text = ("Pakistan's IT ministry signed a memorandum of understanding with Humain on AI compute. The arrangement "
+            "resembles one that Abu Dhabi-based G42 agreed with Kenya last year.")
+    assert tag(text) == {("PK", "Humain", "mou")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Humain signed an agreement with Nvidia for 18,000 AI chips.", {("SA", "Nvidia", "agreement")}),
+    ("Pakistan signed a memorandum of understanding with Humain on AI compute.", {("PK", "Humain", "mou")}),
+    ("Humain launched its Arabic chatbot HUMAIN Chat for Saudi users.", set()),
+])
+def test_a_state_owned_company_is_its_states_side_and_a_partner_of_other_states(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_cloud_region_named_after_a_province_is_no_launch_of_the_state() -> None:
+    assert tag("Mexico and AWS discuss AI training push as Querétaro region opens") == {
+        ("MX", "Amazon Web Services", "talks")}

@@ -72,3 +72,77 @@ def test_bad_config_names_file_source_and_key(tmp_path: Path, body: str, expecte
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[databse]\npath = "x.db"\n', "top level: key 'databse'"),
+        ('[digst]\nat = "07:00"\n', "top level: key 'digst'"),
+        ('[database]\npth = "x.db"\n', "[database]: key 'pth'"),
+        ('[digest]\nformts = ["md"]\n', "[digest]: key 'formts'"),
+        ('[http]\ntimout = 5\n', "[http]: key 'timout'"),
+        ('[http]\ntimeout = 0\n', "[http]: key 'timeout'"),
+        ('[http]\ntimeout = nan\n', "[http]: key 'timeout'"),
+        ('[http]\ntimeout = inf\n', "[http]: key 'timeout'"),
+        ('[http]\nper_host_delay = -1.0\n', "[http]: key 'per_host_delay'"),
+        ('[http]\nallow_private = "yes"\n', "[http]: key 'allow_private'"),
+        ('[http]\nmax_bytes = 0\n', "[http]: key 'max_bytes'"),
+        ('[dedupe]\nlead_chars = 1.5\n', "[dedupe]: key 'lead_chars'"),
+        ('[dedupe]\nwindow_days = nan\n', "[dedupe]: key 'window_days'"),
+        ('[dedupe]\nwindow_days = 1e300\n', "[dedupe]: key 'window_days'"),
+        ('[dedupe]\nrare_df = "many"\n', "[dedupe]: key 'rare_df'"),
+        ('[digest]\nformats = []\n', "[digest]: key 'formats'"),
+        ('[digest]\nformats = [1]\n', "[digest]: key 'formats'"),
+        ('[database]\npath = 5\n', "[database]: key 'path'"),
+        ('[database]\nbusy_timeout = -1\n', "[database]: key 'busy_timeout'"),
+        ('[classify]\nmin_confidence = 1.5\n', "[classify]: key 'min_confidence'"),
+        ('[classify]\nmin_confidence = "high"\n', "[classify]: key 'min_confidence'"),
+        ('[classify]\nmin_confidnce = 0.5\n', "[classify]: key 'min_confidnce'"),
+        ('[[sources]]\nname = "a"\nurl = "x.xml"\nevery = "99999999999d"\n', "source 'a': key 'every'"),
+        ('[[sources]]\nname = "a"\nurl = "x.xml"\nevery = 30\n', "source 'a': key 'every'"),
+        ('[[sources]]\nname = "(digest)"\nurl = "x.xml"\n', "source '(digest)': key 'name'"),
+        ('[[sources]]\nname = "a"\nkind = "html"\nurl = "x"\nlink_selector = 3\n', "source 'a': key 'link_selector'"),
+        ('[[sources]]\nname = "a"\nurl = 7\n', "source 'a': key 'url'"),
+    ],
+)
+def test_every_table_checks_its_keys_types_and_ranges(tmp_path: Path, body: str, expected: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and expected in message, message
+    assert "\n" not in message
+
+
+def test_classify_and_http_switches_are_read_and_default(tmp_path: Path) -> None:
+    path = tmp_path / "ok.toml"
+    path.write_text('[classify]\nmin_confidence = 0.7\n[http]\nallow_private = true\n'
+                    '[database]\nbusy_timeout = 2\n', encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.min_confidence == 0.7 and settings.http.allow_private is True and settings.busy_timeout == 2.0
+    path.write_text("", encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.min_confidence == 0.5 and settings.http.allow_private is False
+
+
+def test_longest_interval_is_bounded() -> None:
+    assert parse_interval("366d") == 366 * 86400
+    with pytest.raises(ValueError):
+        parse_interval("367d")
+
+
+@pytest.mark.parametrize("table", ["[dedupe]\nlead_chars = 1.5\n", "[dedupe]\nwindow_days = nan\n",
+                                   "[http]\ntimout = 5\n"])
+def test_config_that_would_fail_every_source_is_exit_2_before_any_fetch(tmp_path: Path, table: str) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    feed = REPO / "seeds" / "feed.xml"
+    path = tmp_path / "bad.toml"
+    path.write_text(f'{table}[[sources]]\nname = "a"\nurl = "{feed}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--config", str(path), "--db", str(tmp_path / "t.db")])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and str(path) in result.output
+    assert not (tmp_path / "t.db").exists()

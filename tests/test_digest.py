@@ -250,3 +250,16 @@ def test_digest_of_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["digest", "--db", str(tmp_path / "none.db"), "--out", "-", "--format", "md"])
     assert result.exit_code == 2 and "no database yet" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_subnational_deals_are_listed_apart_with_their_body(db: store.Database, save: Saver) -> None:
+    telangana = DealMention(country="IN", partner="Google", stage="mou", evidence="Telangana signed an MoU.",
+                            level="subnational", body="Telangana")
+    save("https://a.example/tg", "Telangana and Google sign MoU", "2025-09-26T10:00:00Z",
+         [telangana, deal("IN", "Nvidia", "agreement", "India signed with Nvidia.")])
+    digest = dg.build_digest(db, date(2025, 9, 26), "Africa/Casablanca")
+    assert [d.partner for d in digest.new_deals] == ["Nvidia"]
+    assert [(d.party, d.partner) for d in digest.subnational] == [("Telangana (India)", "Google")]
+    markdown = dg.render_markdown(digest)
+    assert "## Sub-national governments (1)" in markdown and "**Telangana (India) – Google**" in markdown
+    assert "1 sub-national deal update" in digest.headline()

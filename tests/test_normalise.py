@@ -39,7 +39,7 @@ def test_canonical_url_is_idempotent(url: str) -> None:
         ("Thu, 25 Sep 2025 14:00:00 +0100", "2025-09-25T13:00:00Z"),
         ("2025-09-26T10:15:00+01:00", "2025-09-26T09:15:00Z"),
         ("2025-09-26T10:15:00Z", "2025-09-26T10:15:00Z"),
-        ("2025-09-26", "2025-09-26"),
+        ("2025-09-26", "2025-09-26T00:00:00Z"),
         ("not a date", None),
         ("", None),
     ],
@@ -87,3 +87,7 @@ def test_make_article_prefers_page_text_and_canonical_but_keeps_feed_title_and_d
     assert "https://x.example/a" in article.urls
     assert (article.title, article.published_at, article.lang) == ("Feed title", "2025-09-26T09:15:00Z", "en")
     assert article.text.startswith("Body paragraph one.") and article.summary == "Teaser."
+
+
+def test_a_url_without_a_host_is_left_as_it_is() -> None:
+    assert canonical_url("http://.//") == "http://.//"

@@ -61,7 +61,9 @@ def test_registry_is_large_enough(partners: list[dict[str, Any]]) -> None:
 
 def test_every_table_has_the_documented_shape(partners: list[dict[str, Any]]) -> None:
     for partner in partners:
-        assert REQUIRED_KEYS <= partner.keys() <= REQUIRED_KEYS | {"products"}, partner.get("name")
+        assert REQUIRED_KEYS <= partner.keys() <= REQUIRED_KEYS | {"products", "state_owned"}, partner.get("name")
+        assert partner.get("state_owned", True) is True, (partner["name"], "state_owned is only ever true")
+        assert not partner.get("state_owned") or partner["home"], (partner["name"], "a state-owned partner needs a home")
         assert isinstance(partner["name"], str) and partner["name"] == partner["name"].strip() != ""
         for key in LIST_KEYS:
             values = partner.get(key, [])

@@ -29,7 +29,8 @@ _COMPOUND = re.compile(r"^-\w")
 _POSSESSIVE = re.compile(r"^'s?\s+")
 _LOCATION = re.compile(
     r"\b(?:in|into|from|across|throughout|outside|inside|within|near|around|via|at|en|au|aux|à|dans|"
-    r"desde|hacia|over|off|beyond|based in|headquartered in|born in)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+|las\s+)?$",
+    r"desde|hacia|over|off|beyond|based in|headquartered in|born in|next to|cerca de|cerca del|près de|près du|"
+    r"próximo a|junto a)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+|las\s+)?$",
     re.IGNORECASE)
 _TRAVEL = re.compile(r"\b(?:visit|visits|visited|trip|trips|travel(?:led|ed)?|flew|flocked|came|went|exports?|shipments?|"
                      r"returned|moved|expand(?:ed|ing)?|relocat\w*)\s+to\s+(?:the\s+)?$", re.IGNORECASE)
@@ -60,7 +61,11 @@ _COMPARISON = re.compile(r"\b(?:similar|comparable|same|semblables?|similaires?|
                          re.IGNORECASE)
 _GEOGRAPHIC = re.compile(
     r"\b(?:northern|southern|eastern|western|central|north|south|east|west|north-eastern|north-western|"
-    r"south-eastern|south-western|rural|coastal|neighbouring|neighboring|mainland)\s+$", re.IGNORECASE)
+    r"south-eastern|south-western|rural|coastal|neighbouring|neighboring|mainland)\s+$|"
+    # "dans l'ouest de la Norvège", "in the north of Chile", "en el sur de México": a region of the country
+    r"\b(?:north|south|east|west|centre|center|nord|sud|est|ouest|norte|sur|este|oeste|centro|noreste|noroeste|"
+    r"sudeste|sureste|nord-est|nord-ouest|sud-est|sud-ouest)\s+(?:of\s+(?:the\s+)?|de\s+la\s+|de\s+l'|du\s+|"
+    r"des\s+|de\s+|del\s+)$", re.IGNORECASE)
 _PARTY_BEFORE = re.compile(r"\b(?:with|avec|con|between|entre|by|par|and|et|y)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$",
                            re.IGNORECASE)
 _OF = re.compile(r"^\s*(?:of|of the|du|de|de la|d'|des|del)\s*$", re.IGNORECASE)
@@ -95,6 +100,7 @@ class CountryMention:
     form: str  # name | demonym | capital | abbreviation | institution | leader | proxy
     role: str  # party | context | regulator | dateline
     strength: int = 0  # PARTY_STRONG or PARTY_PLAIN for parties
+    body: str = ""  # the sub-national government it names ("Telangana"), "" for the state itself
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from datetime import date
 
 from pipeline.classify.dates import find_dates
 from pipeline.classify.facts import Article, Facts, build_article, dominant_country, roundup_sections
+from pipeline.classify.features import pair_features
 from pipeline.classify.partners import PartnerMention, find_unknown_partners, fuzzy_partners
 from pipeline.classify.stages import STAGE_ORDER, Cue
 from pipeline.classify.text import RELATIVE_OPENERS
@@ -42,7 +43,9 @@ _PRIVATE_COUNTERPART = re.compile(
     r"investors|developers|banques|entreprises|sociétés|bancos|empresas)\b", re.IGNORECASE)
 # "launched its own model", "su propio modelo": the state built it itself.
 _OWN_THING = re.compile(r"\b(?:its|their)\s+own\b|\b(?:son|sa|ses|leur|leurs)\s+propres?\b|"
-                        r"\b(?:su|sus)\s+propi[oa]s?\b", re.IGNORECASE)
+                        r"\b(?:su|sus)\s+propi[oa]s?\b|\bwithout\s+(?:any\s+)?(?:outside\s+|foreign\s+|external\s+)?"
+                        r"(?:partners?|help)\b|\bin[- ]house\b|\bsans\s+(?:partenaires?|aide)\b|\ben\s+interne\b|"
+                        r"\bsin\s+(?:socios|ayuda)\b", re.IGNORECASE)
 # "joint venture of OpenAI, SoftBank and Oracle": who the deal is between
 _MEMBERS_AFTER = re.compile(r"\s+(?:of|between|among|entre)\s+(?P<list>[^.;:(]{3,100})")
 # "Microsoft's partnership", "its AI search deals": who owns the deal noun
@@ -69,6 +72,9 @@ _BUILT_ON = re.compile(
     r"provided\s+by|accès\s+à|comptes\s+sur|licences\s+(?:de|pour)|fourni(?:e|s|es)?\s+par|acceso\s+a|"
     r"cuentas\s+(?:en|de)|licencias\s+de|suministrad[oa]s?\s+por|proporcionad[oa]s?\s+por)\b", re.IGNORECASE)
 BUILT_REACH = 1  # sentences between a launch and the sentence naming what it is built on
+UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
+SUBJECT_GAP = 3  # words between a company and its undertaking verb ("Microsoft, for its part, will train")
+SIGNED = frozenset({"mou", "agreement"})
 _CLAUSE_OPENER = re.compile(r"(?:(?:and|but|while|whereas|et|mais|y|pero|mientras)\s+)?(?:the\s+|la\s+|le\s+|el\s+)?",
                             re.IGNORECASE)
 _PRONOUN_SUBJECT = re.compile(r"^[\s\"“«]*(?:It|Elle|Il|Ella|The company|The firm|The group|L'entreprise|"
@@ -86,6 +92,23 @@ class Record:
     sentence: int
     position: int
     direct: bool  # both parties were named in the sentence itself
+    weakness: str = ""  # the cue was negated, modal, denied...: evidence for a candidate only
+
+
+@dataclass
+class Candidate:
+    """A deal the article may report: the deal, the records behind it, and the features that score it."""
+
+    deal: DealMention
+    records: list[Record]  # every record of the pair (the valid ones, or else the weakened ones)
+    chosen: list[Record]  # the records of the deal's stage
+    evidence: Record
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def weak(self) -> bool:
+        """Return True when only weakened cues (negated, modal...) back the deal."""
+        return all(r.weakness for r in self.records)
 
 
 @dataclass
@@ -99,6 +122,7 @@ class _Context:
     last_pairs: list[tuple[str, str]] = field(default_factory=list)
     last_index: int = -10
     launch: tuple[int, list[str]] | None = None  # a launch by a state that named no partner: (sentence, countries)
+    signing: tuple[int, list[str], str] | None = None  # the last signing: (sentence, its countries, mou or agreement)
 
 
 def _previous_partner(article: Article, position: int) -> str | None:
@@ -326,8 +350,11 @@ def _between_companies(article: Article, facts: Facts, cue: Cue) -> bool:
         low, high = members.start("list"), members.end("list")
         state = any(low <= m.start < high and m.role == "party" for m in facts.countries) or any(
             low <= offset < high for offset in facts.state_refs)
-        if not state:
-            return any(low <= m.start < high for m in facts.partners) or bool(_OTHER_ORG.search(article.text, low, high))
+        # Members are two organisations or more: "a pilot of OpenAI's ChatGPT" names what, not whom.
+        named = {m.name for m in facts.partners if low <= m.start < high}
+        other = bool(_OTHER_ORG.search(article.text, low, high))
+        if not state and (len(named) >= 2 or (named and other) or (not named and other)):
+            return True
     return _owned_by_company(article, facts, cue)
 
 
@@ -355,6 +382,59 @@ def _co_mentions(facts: Facts) -> list[tuple[str, str]]:
     return pairs
 
 
+def _own_state(article: Article, country: str, partner: str) -> bool:
+    """Return True when the partner is a state-owned company of that very state: never a partner of its own state."""
+    return article.proxies.get(partner) == country
+
+
+def _precedent(facts: Facts, context: _Context, country: str) -> bool:
+    """Return True for another state's deal cited as a precedent ("... resembles one G42 agreed with Kenya")."""
+    here = context.dominant or (next(iter(context.established)) if len(context.established) == 1 else None)
+    return (context.fallbacks and here is not None and country != here
+            and any(t.has("precedent") for t in facts.tokens) and here not in facts.parties())
+
+
+def _note_signing(facts: Facts, cue: Cue, context: _Context) -> None:
+    """Remember a signing whose partners the sentence does not name ("signed agreements with three firms")."""
+    clause = facts.sentence.clause_of(cue.start)
+    countries = facts.parties(clause) or facts.parties()
+    if not countries and context.fallbacks and facts.state_refs:
+        here = context.sections[facts.index] or context.dominant
+        countries = [here] if here else []
+    if countries and cue.stage in SIGNED and not facts.partner_names():
+        context.signing = (facts.index, countries, cue.stage)
+
+
+def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Record]:
+    """Return records for companies that undertake something in a signing just reported.
+
+    "MinTIC signed agreements with three firms. Microsoft will train 40,000 teachers, Google will
+    supply cloud credits": each company named right before an undertaking verb takes part in the
+    deal signed in the last few sentences, at its stage (taxonomy: every company taking part in the
+    state's project is a partner of its own pair).
+    """
+    if context.signing is None or not facts.partners:
+        return []
+    index, countries, stage = context.signing
+    if not 0 <= facts.index - index <= UNDERTAKING_REACH or context.sections[facts.index] != context.sections[index]:
+        return []
+    if any(c not in countries for c in facts.parties()):
+        return []  # another state acts in the sentence: not the same deal
+    records = []
+    for token in facts.tokens:
+        if not token.has("undertaking"):
+            continue
+        before = [m for m in facts.partners if m.end <= token.start
+                  and facts.sentence.clause_of(m.start) == facts.sentence.clause_of(token.start)]
+        if before and len(article.text[before[-1].end:token.start].split()) <= SUBJECT_GAP:
+            partner = before[-1].name
+            # A memorandum's undertaking is that memorandum; an agreement's gives way to one, as generic cues do.
+            strength = "strong" if stage == "mou" else "generic"
+            records += [Record(c, partner, stage, strength, facts.index, token.start, False) for c in countries
+                        if not _own_state(article, c, partner)]
+    return records
+
+
 def _attribute(article: Article, established: dict[str, set[str]],
                fallbacks: bool) -> tuple[list[Record], list[tuple[int, Cue]]]:
     """Return every (pair, stage) record of the article, and the stalled cues no pair claimed."""
@@ -363,6 +443,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
     orphans: list[tuple[int, Cue]] = []
     for facts in article.facts:
         records += _built_on(article, facts, context)
+        if context.fallbacks:
+            records += _undertakings(article, facts, context)
         if not facts.cues and not (facts.countries and facts.partners):
             continue
         pairs = _co_mentions(facts)
@@ -372,11 +454,15 @@ def _attribute(article: Article, established: dict[str, set[str]],
             if parties is None:
                 if cue.stage == "stalled" and not facts.parties() and not facts.partner_names():
                     orphans.append((facts.index, cue))
+                _note_signing(facts, cue, context)
                 continue
             countries, partners, direct = parties
             strength = _stalled_strength(article, facts, cue)
-            found = [(c, p) for c in countries for p in partners if p not in article.proxies]
+            found = [(c, p) for c in countries for p in partners if not _own_state(article, c, p)
+                     and not _precedent(facts, context, c)]
             records += [Record(c, p, cue.stage, strength, facts.index, cue.start, direct) for c, p in found]
+            if found and cue.stage in SIGNED:
+                context.signing = (facts.index, list(dict.fromkeys(c for c, _ in found)), cue.stage)
             pairs += found
             if found:
                 # "..., after the two sides failed to agree": the pair just named in this sentence
@@ -384,7 +470,21 @@ def _attribute(article: Article, established: dict[str, set[str]],
         if pairs:
             context.last_pairs = list(dict.fromkeys(pairs))
             context.last_index = facts.index
+        records += _weak_records(article, facts)
     return records, orphans
+
+
+def _weak_records(article: Article, facts: Facts) -> list[Record]:
+    """Return records for the pairs a weakened cue's own clause names ("Kenya could sign with OpenAI")."""
+    records = []
+    for cue in facts.weak_cues:
+        clause = facts.sentence.clause_of(cue.start)
+        for country in facts.parties(clause):
+            for partner in facts.partner_names(clause):
+                if not _own_state(article, country, partner):
+                    records.append(Record(country, partner, cue.stage, cue.strength, facts.index, cue.start, True,
+                                          cue.weakness))
+    return records
 
 
 def _built_on(article: Article, facts: Facts, context: _Context) -> list[Record]:
@@ -426,10 +526,10 @@ def _stalled_strength(article: Article, facts: Facts, cue: Cue) -> str:
 
 def _orphan_records(article: Article, records: list[Record], orphans: list[tuple[int, Cue]]) -> list[Record]:
     """Give stalled cues that name no party ("the project has been put on hold") to the article's one deal country."""
-    countries = {r.country for r in records}
+    countries = {r.country for r in records if not r.weakness}
     if len(countries) != 1 or not orphans:
         return []
-    pairs = dict.fromkeys((r.country, r.partner) for r in records)
+    pairs = dict.fromkeys((r.country, r.partner) for r in records if not r.weakness)
     extra = []
     for index, cue in orphans:
         if _DEAL_WORDS.search(article.sentence_text(index)):
@@ -438,8 +538,14 @@ def _orphan_records(article: Article, records: list[Record], orphans: list[tuple
     return extra
 
 
-def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> DealMention | None:
-    """Return the deal of one pair at its furthest stage, with evidence and event date, or None."""
+def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> Candidate | None:
+    """Return the deal of one pair at its furthest stage, with evidence and event date, or None.
+
+    Records of weakened cues count only when the pair has no other: the deal is then a candidate
+    whose confidence says how often such evidence is right.
+    """
+    valid = [r for r in records if not r.weakness]
+    records = valid or records
     has_mou = any(r.stage == "mou" for r in records)
     effective = [r for r in records if not (r.strength == "generic" and has_mou)]
     others = [r for r in records if r.stage != "stalled"]
@@ -458,8 +564,26 @@ def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> 
     evidence = chosen[0]
     dated = [r for r in records if r.stage == final or (final == "mou" and r.strength == "generic")]
     event_date = _event_date(article, evidence, sorted(dated, key=lambda r: (r.sentence, r.position)))
-    return DealMention(country=pair[0], partner=pair[1], stage=final, event_date=event_date,
-                       evidence=article.sentence_text(evidence.sentence), known=article.known.get(pair[1], True))
+    level, body = _level(article, pair[0], records)
+    deal = DealMention(country=pair[0], partner=pair[1], stage=final, event_date=event_date,
+                       evidence=article.sentence_text(evidence.sentence), known=article.known.get(pair[1], True),
+                       level=level, body=body)
+    return Candidate(deal, records, chosen, evidence)
+
+
+def _level(article: Article, country: str, records: list[Record]) -> tuple[str, str | None]:
+    """Return ("subnational", body) when the country side is one sub-national government, else ("national", None).
+
+    The mentions of the country where its cues are decide; a deal whose sentences name the country
+    only through a fallback looks at every acting mention of it in the article.
+    """
+    def acting(indexes: set[int]) -> list[str]:
+        return [m.body for i in indexes for m in article.facts[i].countries if m.code == country and m.role == "party"]
+
+    bodies = acting({r.sentence for r in records}) or acting(set(range(len(article.facts))))
+    if bodies and all(bodies) and len(set(bodies)) == 1:
+        return "subnational", bodies[0]
+    return "national", None
 
 
 def _sentence_dates(article: Article, facts: Facts) -> list[tuple[int, str]]:
@@ -488,26 +612,36 @@ def _about_ai(article: Article, partner: str, records: list[Record]) -> bool:
     return any(article.facts[r.sentence].ai for r in records)
 
 
-def find_deals(vocab: Vocabulary, title: str, text: str, published: date | None) -> list[DealMention]:
-    """Return the deals (country, partner, stage, event date, evidence) an article reports."""
+def find_candidates(vocab: Vocabulary, title: str, text: str, published: date | None) -> list[Candidate]:
+    """Return every deal an article may report, with the records behind each, in order of first mention."""
+    return analyse(vocab, title, text, published)[1]
+
+
+def analyse(vocab: Vocabulary, title: str, text: str,
+            published: date | None) -> tuple[Article | None, list[Candidate]]:
+    """Return the analysed article (None when it cannot report a deal) and its candidate deals."""
     article = build_article(vocab, title, text, published)
     if article is None:
-        return []
+        return None, []
     # First the deals whose sentences name both sides; they tell which country the article is about.
     direct, _ = _attribute(article, {}, fallbacks=False)
     established: dict[str, set[str]] = defaultdict(set)
     for record in direct:
-        if record.direct:
+        cited = any(t.has("precedent") for t in article.facts[record.sentence].tokens)
+        if record.direct and not record.weakness and not cited:
             established[record.country].add(record.partner)
     records, orphans = _attribute(article, established, fallbacks=True)
     records += _orphan_records(article, records, orphans)
     by_pair: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in records:
         by_pair[(record.country, record.partner)].append(record)
-    deals = []
+    candidates = []
     for pair, pair_records in by_pair.items():
-        deal = _resolve(article, pair, pair_records)
-        if deal is not None:
-            deals.append(deal)
-    deals.sort(key=lambda d: min(r.sentence for r in by_pair[(d.country, d.partner)]))
-    return deals
+        candidate = _resolve(article, pair, pair_records)
+        if candidate is not None:
+            candidates.append(candidate)
+    candidates.sort(key=lambda c: min(r.sentence for r in c.records))
+    dominant = dominant_country(article)
+    for candidate in candidates:
+        candidate.features = pair_features(article, candidate, candidates, dominant)
+    return article, candidates

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.classify.countries import PARTY_STRONG, CountryMention, Span, mention_role
-from pipeline.classify.matcher import plain_text
+from pipeline.classify.matcher import phrase_key, plain_text
 from pipeline.classify.partners import (PartnerMention, find_state_organisations, is_rival_mention, ownership_end,
                                         referring_phrase_start)
 from pipeline.classify.stages import Cue, Token, find_cues
@@ -52,6 +52,8 @@ _SUPPLIES_AFTER = re.compile(
 _SPEAKER_AFTER = re.compile(
     r"\s+(?:said|says|told|added|noted|confirmed|stated|wrote|a\s+(?:indiqué|déclaré|précisé|annoncé)|indique|"
     r"précise|dijo|afirmó|señaló|indicó|informó)\b", re.IGNORECASE)
+_PLACE_NOUN_AFTER = re.compile(r"\s+(?:region|cloud\s+region|campus|hub|data\s+cent(?:re|er)|office|zone)\b",
+                               re.IGNORECASE)
 _HEADING_GLUE = re.compile(r"\b(?:and|et|y)\b|[&.,]")
 
 
@@ -65,6 +67,7 @@ class Facts:
     countries: list[CountryMention] = field(default_factory=list)
     partners: list[PartnerMention] = field(default_factory=list)
     cues: list[Cue] = field(default_factory=list)
+    weak_cues: list[Cue] = field(default_factory=list)  # negated, modal, denied...: candidates only
     dates: list[tuple[int, str]] | None = None  # found when a deal needs them
     state_refs: list[int] = field(default_factory=list)  # offsets of "the ministry", "officials"...
     pair_anaphor: bool = False
@@ -100,6 +103,7 @@ class Article:
     partner_mentions: list[PartnerMention] = field(default_factory=list)
     known: dict[str, bool] = field(default_factory=dict)
     ownership: list[tuple[int, int]] = field(default_factory=list)  # "launched this week by Saudi Arabia's PIF"
+    has_title: bool = False  # the first sentence is the headline
 
     def sentence_text(self, index: int) -> str:
         """Return one sentence with its whitespace collapsed."""
@@ -121,6 +125,8 @@ def _entities(vocab: Vocabulary, tokens: list[Token], text: str) -> list[tuple[i
         if entry is not None:
             if entry.kind == "product" and hit.start > 0 and text[hit.start - 1] == "-":
                 continue  # "Jean-Claude" is not Anthropic's Claude
+            if entry.kind == "country" and text.startswith("$", hit.end):
+                continue  # "US$12 million", "A$95 million": a currency, not a country
             candidates.append((hit.start, hit.end, entry))
     candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
     chosen: list[tuple[int, int, Entry]] = []
@@ -156,7 +162,7 @@ def build_article(vocab: Vocabulary, title: str, text: str, published: date | No
     entities = _entities(vocab, tokens, doc)
     if not entities:
         return None
-    article = Article(vocab, doc, published)
+    article = Article(vocab, doc, published, has_title=bool(title))
     sentences = split_sentences(doc)
     starts = [s.start for s in sentences]
     article.facts = [Facts(i, s, []) for i, s in enumerate(sentences)]
@@ -263,12 +269,12 @@ def _place_entities(article: Article, entities: list[tuple[int, int, Entry]], st
             if mention.name in article.proxies:
                 facts.countries.append(CountryMention(article.proxies[mention.name], mention.start, mention.end,
                                                       "proxy", "party", PARTY_STRONG))
-        facts.partners = [m for m in facts.partners if m.name not in article.proxies
-                          and not _bystander_mention(article, facts, m)]
+        # A state-owned partner stays a partner too: it is its own state's side, and a partner of any other
+        # state (taxonomy decision 5); deals.py never pairs it with its own state.
+        facts.partners = [m for m in facts.partners if not _bystander_mention(article, facts, m)]
     _place_state_organisations(article, entities, starts)
     for facts in article.facts:
         facts.countries.sort(key=lambda m: m.start)
-    article.partner_mentions = [m for m in article.partner_mentions if m.name not in article.proxies]
 
 
 def _bystander_mention(article: Article, facts: Facts, mention: PartnerMention) -> bool:
@@ -334,6 +340,8 @@ def _place_partners(article: Article, entities: list[tuple[int, int, Entry]],
         if entry.kind == "product":
             facts.ai = True  # registry products are AI products: Copilot, ChatGPT, Gemini, Azure
         if home and entry.value not in article.proxies:
+            if partner is not None and partner.state_owned:
+                article.proxies[entry.value] = home
             owner = _state_owner(article, facts, start, end, home, entities)
             if owner is not None:
                 article.proxies[entry.value] = home
@@ -362,7 +370,10 @@ def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], s
                 and previous.role in ("context", "party") and entry.extra != "institution"
                 and _coordinated(text[previous.end:start], text[end:end + 80], previous.form == entry.extra)):
             role, strength = previous.role, min(strength, previous.strength) if previous.role == "party" else 0
-        mention = CountryMention(entry.value, start, end, entry.extra, role, strength)
+        body = article.vocab.bodies.get(phrase_key(text[start:end]), "")
+        if body and _PLACE_NOUN_AFTER.match(text, end):
+            role, strength = "context", 0  # "as Querétaro region opens": a cloud region named after the place
+        mention = CountryMention(entry.value, start, end, entry.extra, role, strength, body)
         previous = mention
         mentions.append((facts, mention, _collapse(text[start:end]) in article.vocab.ambiguous))
     # An ambiguous form ("Georgia", a ministry name many states share) counts when the article
@@ -418,8 +429,9 @@ def _state_owner(article: Article, facts: Facts, start: int, end: int, home: str
 def _describe(article: Article, facts: Facts) -> None:
     """Fill in a sentence's cues, references, clause markers and dates."""
     text, sentence = article.text, facts.sentence
-    cues = find_cues(text, facts.tokens, sentence.start)
+    cues, weak = find_cues(text, facts.tokens, sentence.start)
     facts.cues = [c for c in cues if not any(s <= c.start and c.end <= e for s, e in article.ownership)]
+    facts.weak_cues = weak
     for token in facts.tokens:
         if token.has("state_ref") and not _NOT_A_REF.search(text[max(sentence.start, token.start - 30):token.start]):
             facts.state_refs.append(token.start)

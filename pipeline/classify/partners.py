@@ -48,12 +48,16 @@ _DESCRIPTOR_AFTER = re.compile(
     r"subsidiary|unit|arm|affiliate|investee|spin-?off|alumni|veteran|veterans|rival|rivals)\b)", re.IGNORECASE)
 # "Humain, the AI company set up by Saudi Arabia's sovereign wealth fund", "Humain is owned by the PIF"
 _OWNED_AFTER = re.compile(
-    r"^\s*,?\s*(?:(?:is|was|which\s+is|est|es)\s+)?(?:(?:the|a|an|une?|la|le|el)\s+)?(?:[\w-]+\s+){0,4}?"
+    r"^\s*,?\s*(?:(?:is|was|which\s+is|est|es)\s+)?(?:(?:the|a|an|une?|la|le|el)\s+)?"
+    # up to four describing words, none of them a preposition: "services to a unit of" names a customer
+    r"(?:(?!(?:to|for|with|from|of|à|pour|avec|para|con|de)\b)[\w-]+\s+){0,4}?"
     r"(?:wholly\s+|majority[- ]|fully\s+)?(?:owned|set\s+up|created|launched|established|founded|controlled|"
-    r"détenue?|créée?|fondée?|propiedad|subsidiary|unit|arm|division|filiale|filial)\s+(?:[\w-]+\s+){0,3}?"
+    r"détenue?|contrôlée?|créée?|fondée?|propiedad|controlad[ao]|participad[ao]|cread[ao]|fundad[ao]|subsidiary|"
+    r"unit|arm|division|filiale|filial)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:by|par|por|de|of|du|del)\s+", re.IGNORECASE)
 # "state-owned Humain", "la société publique Foo"
-_OWNED_BEFORE = re.compile(r"\b(?:state|government)[- ]owned\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+_OWNED_BEFORE = re.compile(r"\b(?:(?:state|government)[- ]owned|(?:la\s+|el\s+)?(?:estatal|pública)|"
+                           r"(?:l'|la\s+)?(?:publique|étatique))\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 # An organisation outside the registry that the article shows to be the state's: "Aramco, which is
 # majority-owned by the Saudi state", "Fortum, the Finnish energy company in which the state holds a
 # majority stake", "state-owned utility Foo Power", "la empresa estatal Foo", "l'entreprise publique Foo".
@@ -94,6 +98,11 @@ _SUFFIXED_NAME = re.compile(
     r"\b(?:with|avec|con|and|et|y)\s+(?P<name>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3}\s+"
     r"(?:AI|IA|Labs|Robotics|Intelligence|Analytics|Analytica|Technologies|Tech|Systems|Computing|Solutions|Software|"
     r"Inc|Ltd|GmbH|SAS|S\.A\.))\b")
+# "accorde 15 millions de dollars à Coveo", "granted $40 million to Cohere": who receives the state's money
+_RECIPIENT_NAME = re.compile(
+    r"\b(?:millions?|billions?|milliards?|millones|mil\s+millones|bn|m)\b\s*(?:(?:de|d')\s*(?:dollars|euros|pesos|"
+    r"reais|dólares|livres)\s+|(?:dollars|euros|pounds|\$|€)\s+)?(?:to|à|a|para)\s+"
+    r"(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+){0,2})")
 _AI_WORDS = re.compile(
     r"\b(?:AI|IA|A\.I\.|artificial intelligence|intelligence artificielle|inteligencia artificial|machine learning|"
     r"data|cloud|chips?|computing|robotics|LLM|language models?|GPU|semiconductor|Labs|Intelligence|Analytics|"
@@ -177,7 +186,7 @@ def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple
     found: list[PartnerMention] = []
     chunk = text[start:end]
     ai_clause = bool(_AI_WORDS.search(chunk))
-    for regex in (_DESCRIBED_NAME, _NAME_DESCRIBED, _SUFFIXED_NAME):
+    for regex in (_DESCRIBED_NAME, _NAME_DESCRIBED, _SUFFIXED_NAME, _RECIPIENT_NAME):
         for match in regex.finditer(chunk):
             name = _clean_name(match.group("name"))
             described = match.groupdict().get("desc") or ""

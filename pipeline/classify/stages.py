@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.classify.dates import MONTHS, WEEKDAYS
 from pipeline.classify.vocab import Entry
@@ -33,7 +33,7 @@ _DATE_FILLERS = frozenset({"on", "the", "of", "le", "el", "de", "del", "this", "
 _NUMBER = re.compile(r"\d{1,4}(?:st|nd|rd|th|er)?,?")
 _BREAK = re.compile(r"[;:()—–]|,\s|\s-\s|\.\s")
 _MONEY = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:[$€£¥]\s?\d|(?:US|CA|A|R|NZ)\$\s?\d|\d[\d.,]*\s?(?:billion|million|bn|mn|m\b|"
+    r"^\W*(?:\w+\W+){0,5}?(?:[$€£¥]\s?\d|(?:US|CA|C|A|R|NZ|S|HK)\$\s?\d|\d[\d.,]*\s?(?:billion|million|bn|mn|m\b|"
     r"milliards?|millions?|mil millones|millones|reais|rand|euros?|dollars?|pounds?|dirhams?|riyals?))",
     re.IGNORECASE)
 _INFINITIVE = re.compile(r"\b(?:to|à|de|va a|van a|vamos a)\s+$", re.IGNORECASE)
@@ -41,6 +41,8 @@ _CONTINUING = re.compile(r"\b(?:continue|continuing|keep|pursue|poursuivre|segui
 _MONTH_AFTER = re.compile(r"^\s+\d")
 # "opened its Tokyo office", "opens a new office": the partner's own premises, not a deal carried out.
 _OWN_PREMISES = re.compile(
+    r"^\s+(?:(?:a|an|its|their|the|un|une|una)\s+)?(?:new\s+)?(?-i:[A-Z][\w-]+)\s+(?:office|offices|headquarters|"
+    r"bureau|bureaux|oficina|oficinas)\b|"  # "opens Singapore office", "opened its new Tokyo office"
     r"^\s+(?:(?:its|their|his|her|sa|son|ses|su|sus)\s+(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|hub|lab|"
     r"laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|locaux|oficina|oficinas|sede|"
     r"sedes)|"
@@ -82,11 +84,14 @@ _MODAL_AFTER = re.compile(
     r"come|follow|suivre|seguir)\b", re.IGNORECASE)
 # "contradicting a report that Tashkent was negotiating with ...", "a démenti les informations selon
 # lesquelles ...": a cue inside a denied report is no event.
+_DENIAL = (r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejected|rejecting|"
+           r"refut(?:es|ed|ing)|démen(?:t|ti|tait|tant)|contredi(?:t|sant)|desmint(?:ió|e|ieron|en|iendo)|"
+           r"neg(?:ó|aron|ando))\s+")
 _DENIED_REPORT = re.compile(
-    r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejected|rejecting|refut(?:es|ed|ing)|"
-    r"démen(?:t|ti|tait|tant)|contredi(?:t|sant)|desmint(?:ió|e|iendo)|neg(?:ó|ando))\s+(?:[\w'-]+\s+){0,2}?"
-    r"(?:reports?|claims?|rumou?rs?|suggestions?|informations|rumeurs|affirmations|informes?|versiones|rumores)\b"
-    r"[^;]*?\b(?:that|selon\s+lesquel\w+|según\s+l[oa]s\s+cuales|de\s+que)\b[^;]*$", re.IGNORECASE)
+    _DENIAL + r"(?:(?:[\w'-]+\s+){0,2}?(?:reports?|claims?|rumou?rs?|suggestions?|informations?|rumeurs|affirmations|"
+    r"informes?|informaci[oó]n(?:es)?|versiones|rumores|noticias?)\b[^;]*?\b(?:that|selon\s+lesquel\w+|"
+    r"selon\s+laquelle|según\s+l[oa]s?\s+cual(?:es)?|de\s+que)\b|(?:[\w'-]+\s+){0,3}?(?:that|que|qu')\s*"
+    r"|(?:having|avoir|haber)\s+)[^;]*$", re.IGNORECASE)
 # "The rollout will begin in spring", "Le déploiement commencera au printemps": a launch still to come.
 _FUTURE_AFTER = re.compile(
     r"^\s+(?:(?:is|are)\s+(?:expected|scheduled|due|set|planned)\s+to|will|would|shall|commencera|débutera|"
@@ -117,6 +122,7 @@ class Cue:
     strength: str  # strong | generic | presupposing
     start: int
     end: int
+    weakness: str = ""  # why it reports no event ("negation", "modal"...), "" for a valid cue
 
 
 @dataclass(frozen=True)
@@ -169,47 +175,47 @@ def _inside(tokens: Sequence[Token], kind: str, start: int, end: int) -> bool:
     return any(t.has(kind) and t.start >= start and t.end <= end for t in tokens)
 
 
-def _is_weakened(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
-    """Return True when a negation or modal word governs the cue."""
+def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
+    """Return why the cue reports no event ("negation", "modal", "denied"...), or "" when it does."""
     negation = _near_before(text, tokens, "neg", cue.start, NEGATION_WINDOW, floor)
     if negation is not None and not _NOT_ONLY.match(text[negation.end:cue.start]):
         if not (cue.stage == "agreement" and _OF_HEAD.search(text[negation.end:cue.start])):
-            return True
+            return "negation"
     if _inside(tokens, "neg", cue.start, cue.end):
-        return True
+        return "negation"
     modal = _near_before(text, tokens, "modal", cue.start, MODAL_WINDOW, floor)
     if modal is not None:
         word = text[modal.start:modal.end]
         month = word == "May" and _MONTH_AFTER.match(text[modal.end:modal.end + 3])
         continuing = _CONTINUING.search(text[modal.end:cue.start])
         if not month and not continuing:
-            return True
+            return "modal"
     if _inside(tokens, "modal", cue.start, cue.end):
-        return True
+        return "modal"
     if _DENIED_REPORT.search(text[floor:cue.start]):
-        return True
+        return "denied"
     if cue.stage in ("mou", "agreement") and _MODAL_AFTER.match(text[cue.end:cue.end + 80]):
-        return True
+        return "modal"
     if cue.stage == "agreement" and _TAKEOVER_AFTER.match(text[cue.end:cue.end + 120]):
-        return True
+        return "takeover"
     if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
-        return True
+        return "comparison"
     if cue.stage in ("launched", "stalled") and _INFINITIVE.search(text[max(floor, cue.start - 4):cue.start]):
-        return True
+        return "infinitive"
     if cue.stage == "launched" and _talked_about(text, tokens, cue, floor):
-        return True
+        return "talked_about"
     if cue.stage == "launched":
         after = text[cue.end:cue.end + 80]
         day = _DAY_FIRST.match(after)
         if _OWN_PREMISES.match(after[day.end():] if day else after) or _LAUNCH_OF_NAMED.match(after):
-            return True
+            return "own_premises"
         before = text[max(floor, cue.start - 30):cue.start]
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
         if word in _NOMINAL_LAUNCH and (_INDEFINITE_BEFORE.search(before) or _FUTURE_AFTER.match(after)):
-            return True
+            return "future"
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
-            return True
-    return False
+            return "background"
+    return ""
 
 
 def _talked_about(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
@@ -308,9 +314,21 @@ def _memorandum_content(text: str, cue: Cue, cues: Sequence[Cue]) -> bool:
     return False
 
 
-def find_cues(text: str, tokens: Sequence[Token], floor: int) -> list[Cue]:
-    """Return the valid stage cues among a sentence's tokens (`floor` = the sentence start)."""
+def find_cues(text: str, tokens: Sequence[Token], floor: int) -> tuple[list[Cue], list[Cue]]:
+    """Return the valid stage cues among a sentence's tokens, and the weakened ones with their reason.
+
+    `floor` is the sentence start. Weakened cues (negated, modal, denied...) report no event; they
+    are kept so that the pairs they name can be shown as low-confidence candidates.
+    """
     candidates = (_direct_cues(tokens) + _noun_cues(text, tokens) + _money_cues(text, tokens)
                   + _trial_cues(text, tokens))
-    valid = [c for c in candidates if not _is_weakened(text, tokens, c, floor)]
-    return [c for c in valid if not _memorandum_content(text, c, valid)]
+    valid, weak = [], []
+    for cue in candidates:
+        reason = weakness(text, tokens, cue, floor)
+        if reason:
+            weak.append(replace(cue, weakness=reason))
+        else:
+            valid.append(cue)
+    kept = [c for c in valid if not _memorandum_content(text, c, valid)]
+    weak += [replace(c, weakness="memorandum_content") for c in valid if c not in kept]
+    return kept, weak

@@ -43,7 +43,8 @@ CI_SECTIONS = {
     "negation": ("neg", ""), "modality": ("modal", ""), "state_nouns": ("state_noun", ""),
     "state_refs": ("state_ref", ""), "regulators": ("regulator", ""), "gov_gov": ("gov_gov", ""),
     "company_pair": ("company_pair", ""), "ai_terms": ("ai", ""), "comparison": ("comparison", ""),
-    "enforcement": ("enforcement", ""),
+    "enforcement": ("enforcement", ""), "undertakings": ("undertaking", ""),
+    "precedent": ("precedent", ""),
 }
 # Institution names that many states share ("Ministry of Communications and Information Technology"):
 # they name a country only when the article names that country too.
@@ -73,6 +74,7 @@ class Partner:
     aliases: tuple[str, ...] = ()
     cased_aliases: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    state_owned: bool = False  # its home state controls it: that state's side, never its partner
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Vocabulary:
     trial_use: frozenset[str]
     trial_nouns: frozenset[str]
     country_names: dict[str, str] = field(default_factory=dict)  # alpha-2 -> English name
+    bodies: dict[str, str] = field(default_factory=dict)  # surface form of a sub-national government -> its name
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def _country_forms(extras: dict[str, Any]) -> dict[str, list[tuple[str, str, boo
     """Return surface form -> [(alpha-2, form kind, from config)] for every country and the EU."""
     forms: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
     catalogs = []
-    for lang in ("fr", "es"):
+    for lang in ("fr", "es", "pt"):
         try:
             catalogs.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]))
         except OSError:
@@ -154,6 +157,26 @@ def _country_forms(extras: dict[str, Any]) -> dict[str, list[tuple[str, str, boo
             for form in _strings(table.get(key)):
                 forms[form.strip()].append((code, kind, True))
     return forms
+
+
+def _subnational_entries(table: dict[str, Any], resolved: dict[str, Entry],
+                         cs: dict[str, list[Entry]]) -> dict[str, str]:
+    """Add the sub-national governments of subnational.toml as mentions of their country; return form -> body."""
+    bodies: dict[str, str] = {}
+    for code, governments in table.items():
+        if not isinstance(governments, dict):
+            continue
+        for body, forms in governments.items():
+            for form in _strings(forms):
+                entry = resolved.get(form)
+                if entry is not None and entry.value != code:
+                    LOGGER.debug("sub-national form %r is already a form of %s; not matched", form, entry.value)
+                    continue
+                kind = "institution" if form != body and form.lower() != body.lower() else "name"
+                for variant in {form, _ascii_fold(form)}:
+                    _add(cs, variant, entry or Entry("country", code, kind), lower=False)
+                    bodies[phrase_key(variant)] = body
+    return bodies
 
 
 def _case_variants(form: str, kind: str) -> set[str]:
@@ -216,7 +239,7 @@ def _load_partners(data: dict[str, Any]) -> dict[str, Partner]:
             name=table["name"].strip(), home=str(table.get("home") or "").upper(),
             kind=str(table.get("kind") or ""), aliases=tuple(_strings(table.get("aliases"))),
             cased_aliases=tuple(_strings(table.get("cased_aliases"))),
-            products=tuple(_strings(table.get("products"))),
+            products=tuple(_strings(table.get("products"))), state_owned=table.get("state_owned") is True,
         )
         partners[partner.name] = partner
     return partners
@@ -252,7 +275,7 @@ def _stage_entries(stages: dict[str, Any], ci: dict[str, list[Entry]]) -> None:
             for phrase in _strings(phrases):
                 _add(ci, phrase, Entry(kind, value, strength if kind == "cue" else ""), lower=True)
     generic = stages.get("generic", {})
-    for key in ("nouns_en", "nouns_fr", "nouns_es"):
+    for key in ("nouns_en", "nouns_fr", "nouns_es", "nouns_pt"):
         for phrase in _strings(generic.get(key)):
             _add(ci, phrase, Entry("noun", "generic"), lower=True)
     for section, key, entry in LIST_ENTRIES:
@@ -317,6 +340,7 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
             _add(cs, variant, entry, lower=False)
             if phrase_key(form) in ambiguous:
                 ambiguous.add(phrase_key(variant))
+    bodies = _subnational_entries(_read_toml(directory / "subnational.toml"), resolved, cs)
     anaphora = stages.get("anaphora", {})
     names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
     names["EU"] = "European Union"
@@ -332,7 +356,7 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
                                 _strings(stages.get("partner_anaphora", {}).get("nouns"))),
         trial_use=frozenset(phrase_key(n).lower() for n in _strings(stages.get("launched_trial", {}).get("use"))),
         trial_nouns=frozenset(phrase_key(n).lower() for n in _strings(stages.get("launched_trial", {}).get("trial"))),
-        country_names=names,
+        country_names=names, bodies=bodies,
     )
     LOGGER.debug("vocabulary from %s: %d case-insensitive and %d cased phrases, %d partners",
                  directory, vocab.ci.size, vocab.cs.size, len(partners))
