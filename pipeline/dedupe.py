@@ -40,6 +40,8 @@ from rapidfuzz.distance import Indel
 LOGGER = logging.getLogger(__name__)
 
 DealKey = tuple[str, str, str]  # (country, partner, stage)
+DealMap = Mapping[tuple[str, str], frozenset[str]]  # (country, partner) -> stages
+MAX_STORY_SIGNATURES = 32  # distinct deal-key sets of one story a new article is checked against
 
 # Function words of the corpus languages (en, fr, es): shared by every article, so they say nothing
 # about which story an article belongs to.
@@ -116,6 +118,10 @@ class _Features:
     deals: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (country, partner) -> stages
     source: tuple[str, str] = ("", "")  # (title, text) the features came from, to reuse them in `add`
 
+    def signature(self) -> frozenset[tuple[tuple[str, str], frozenset[str]]]:
+        """Return the item's deal keys as one hashable value: members with equal ones veto alike."""
+        return frozenset(self.deals.items())
+
     def blocking_keys(self) -> tuple[str, ...]:
         """Return the index keys of this item: its content words and its (country, partner) pairs."""
         pairs = sorted(f"{_DEAL_TOKEN_PREFIX}{country}|{partner}" for country, partner in self.deals)
@@ -188,12 +194,16 @@ def _features(item: StoryItem, settings: DedupeSettings, now: datetime) -> _Feat
 
 def _deals_conflict(first: _Features, second: _Features) -> bool:
     """Return True when both items have deal keys that say they report different deals or stages."""
-    if not first.deals or not second.deals:
+    return _deal_maps_conflict(first.deals, second.deals)
+
+
+def _deal_maps_conflict(first: DealMap, second: DealMap) -> bool:
+    if not first or not second:
         return False
-    shared = first.deals.keys() & second.deals.keys()
+    shared = first.keys() & second.keys()
     if not shared:
         return True
-    return any(first.deals[pair] != second.deals[pair] for pair in shared)
+    return any(first[pair] != second[pair] for pair in shared)
 
 
 def _score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
@@ -237,7 +247,9 @@ class StoryClusterer:
         self.compared = 0  # candidate pairs scored, for the bench
         self._buckets: dict[int, _Bucket] = {}
         self._held: dict[str, _Features] = {}
-        self._stories: dict[str, list[_Features]] = {}
+        # Per story, how many held members carry each distinct set of deal keys: thousands of copies
+        # of one story share a handful of sets, so the story veto costs the same whatever its size.
+        self._stories: dict[str, Counter[frozenset[tuple[tuple[str, str], frozenset[str]]]]] = {}
         self._pending: dict[str, _Features] = {}
         self._newest: float | None = None
 
@@ -300,16 +312,18 @@ class StoryClusterer:
         for token in features.blocking_keys():
             bucket.postings.setdefault(token, []).append(features)
         self._held[features.key] = features
-        self._stories.setdefault(features.story_id, []).append(features)
+        self._stories.setdefault(features.story_id, Counter())[features.signature()] += 1
 
     def _evict(self, horizon: float) -> None:
         """Drop the day buckets that end before horizon (days since the epoch)."""
         for day in [day for day in self._buckets if day + 1 <= horizon]:
             for features in self._buckets.pop(day).items:
                 del self._held[features.key]
-                members = self._stories[features.story_id]
-                members.remove(features)
-                if not members:
+                signatures = self._stories[features.story_id]
+                signatures[features.signature()] -= 1
+                if not signatures[features.signature()]:
+                    del signatures[features.signature()]
+                if not signatures:
                     del self._stories[features.story_id]
 
     def _candidates(self, features: _Features) -> list[_Features]:
@@ -340,8 +354,15 @@ class StoryClusterer:
         return [by_key[key] for key, _ in best]
 
     def _story_conflicts(self, features: _Features, story_id: str) -> bool:
-        """Return True when a held member of the story has deal keys that forbid features from joining it."""
-        return any(_deals_conflict(features, member) for member in self._stories.get(story_id, ()))
+        """Return True when a held member of the story has deal keys that forbid features from joining it.
+
+        At most MAX_STORY_SIGNATURES distinct deal-key sets are read, so the cost per article is
+        capped even for a story that somehow gathered more.
+        """
+        if not features.deals:
+            return False
+        signatures = islice(self._stories.get(story_id, ()), MAX_STORY_SIGNATURES)
+        return any(_deal_maps_conflict(features.deals, dict(signature)) for signature in signatures)
 
 
 def assign_all(clusterer: StoryClusterer, items: Iterable[StoryItem]) -> dict[str, str]:

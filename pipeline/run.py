@@ -28,7 +28,7 @@ from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
 from pipeline.corpus import published_text, read_jsonl, record_problem
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
-from pipeline.errors import DealwatchError
+from pipeline.errors import DatabaseError, DealwatchError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
 from pipeline.models import Article, Classification, Entry, FetchResult, Source
@@ -100,12 +100,13 @@ def run_once(settings: Settings, db: store.Database, *, source_names: Iterable[s
 
 
 def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings) -> SourceOutcome:
-    """Fetch, parse, extract, classify, cluster and store one source; never raises for bad input."""
+    """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
     started_at = store.now_iso()
-    state = store.source_state(db, source.name)
-    result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
-    batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
+    result = FetchResult(url=source.url, status="error")
     try:
+        state = store.source_state(db, source.name)
+        result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
+        batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
         if result.status == "ok":
             parsed = parse_fetched(fetcher, source, result)
             if parsed.error:
@@ -117,11 +118,13 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
                 prepare_batch(db, batch, articles, settings.dedupe,
                               partial(classify_each, min_confidence=settings.min_confidence))
         new = store.save_batch(db, batch)
+    except DatabaseError:
+        raise  # the database itself is failing, not this source: the run stops with its one-line reason
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
         LOGGER.exception("source=%s failed unexpectedly", source.name)
         result.status, result.error = "error", f"internal error: {type(exc).__name__}: {clean_line(str(exc))}"
         batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
-        new = store.save_batch(db, batch)
+        new = record_failure(db, batch)
     outcome = SourceOutcome(source.name, result.status, new, result.duration_ms, result.error, batch.warning,
                             batch.dropped)
     LOGGER.info("source=%s status=%s new=%d ms=%d%s", source.name, result.status, new, result.duration_ms,
@@ -129,6 +132,17 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
                 extra={"source": source.name, "status": result.status, "new_articles": new,
                        "duration_ms": result.duration_ms, "error": result.error})
     return outcome
+
+
+def record_failure(db: store.Database, batch: store.Batch) -> int:
+    """Store a failed source's fetch log and back-off; when that fails for this source alone, log it and go on."""
+    try:
+        return store.save_batch(db, batch)
+    except DatabaseError:
+        raise
+    except Exception:  # e.g. an error text SQLite cannot store: later sources still get their turn
+        LOGGER.exception("source=%s failure could not be recorded", batch.source)
+        return 0
 
 
 def source_url(source: Source) -> str:
@@ -148,7 +162,7 @@ def parse_fetched(fetcher: Fetcher, source: Source, result: FetchResult) -> Pars
         return parsed
     problems = []
     for child_url in parsed.child_sitemaps:
-        child = fetcher.fetch(child_url)
+        child = fetcher.fetch(child_url, source_url=source.url)
         if child.status != "ok":
             problems.append(f"{child_url}: {child.error or child.status}")
             continue
@@ -182,7 +196,7 @@ def build_articles(fetcher: Fetcher, source: Source, entries: list[Entry], worke
         page = None
         wants_page = source.full_text == "always" or (source.full_text == "auto" and is_teaser(entry))
         if wants_page and urlsplit(entry.url).scheme in page_schemes:
-            result = fetcher.fetch(entry.url, check_robots=True)
+            result = fetcher.fetch(entry.url, check_robots=True, source_url=source.url)
             if result.status == "ok":
                 page = extract_page(result.body, result.final_url or entry.url)
             else:

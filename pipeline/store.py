@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +25,9 @@ from pipeline.models import Article, DealMention, FetchResult, Source
 LOGGER = logging.getLogger(__name__)
 STAGE_ORDER = {"talks": 1, "mou": 2, "agreement": 3, "launched": 4}
 MAX_BACKOFF_SECONDS = 24 * 3600
+# One writer at a time in this process: concurrent fetch jobs queue here instead of racing for
+# SQLite's write lock (other processes are kept out by the database lock file).
+_WRITER = threading.RLock()
 
 migrations = Migrations("dealwatch")
 
@@ -225,6 +230,25 @@ def database_problem(exc: sqlite3.Error, busy_timeout: float | None = None) -> s
     return f"database error: {text}"
 
 
+@contextmanager
+def write_transaction(db: Database) -> Iterator[None]:
+    """Run the block as one transaction holding the write lock from its start, one writer at a time."""
+    with _WRITER:
+        if db.conn.in_transaction:  # inside a caller's transaction: a savepoint
+            with db.atomic():
+                yield
+            return
+        # IMMEDIATE, not deferred: a deferred transaction takes its snapshot before the write lock, and
+        # when another writer commits while it waits, SQLite says "database is locked" without waiting.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException:
+            db.conn.rollback()
+            raise
+
+
 def now_iso() -> str:
     """Return the current UTC time as ISO 8601 with seconds and a Z."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -234,7 +258,7 @@ def now_iso() -> str:
 
 def sync_sources(db: Database, sources: Iterable[Source]) -> None:
     """Record every configured source (kind, url, interval), keeping its fetch state."""
-    with db.atomic():
+    with write_transaction(db):
         for source in sources:
             db.execute(
                 """INSERT INTO sources (name, kind, url, every_seconds, consecutive_failures)
@@ -363,7 +387,7 @@ def save_batch(db: Database, batch: Batch) -> int:
 def _save_batch(db: Database, batch: Batch) -> int:
     seen_at = now_iso()
     new = 0
-    with db.atomic():
+    with write_transaction(db):
         local_stories: dict[str, int] = {}
         refs: list[int | str | None] = list(batch.story_refs) or [None] * len(batch.articles)
         for article, story_ref in zip(batch.articles, refs):
@@ -497,7 +521,8 @@ def _record_fetch(db: Database, batch: Batch, new_articles: int) -> None:
     if result.status == "error":
         failures = int(state.get("consecutive_failures") or 0) + 1
         every = int(state.get("every_seconds") or 1800)
-        wait = max(min(every * 2 ** failures, MAX_BACKOFF_SECONDS), result.retry_after or 0)
+        # Retry-After is honoured up to the cap too: a server asking for 10^40 s must not break the record.
+        wait = min(max(every * 2 ** failures, result.retry_after or 0), MAX_BACKOFF_SECONDS)
         next_attempt = (parse_iso(batch.started_at) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%M:%SZ")
         db.execute(
             """UPDATE sources SET last_fetched_at = ?, last_status = 'error', last_error = ?,
@@ -532,7 +557,7 @@ def articles_to_classify(db: Database, version: str, everything: bool = False) -
 def replace_classification(db: Database, article_id: int, article: Article) -> None:
     """Replace one stored article's relevance and deal mentions with `article.classification`."""
     assert article.classification is not None
-    with db.atomic():
+    with write_transaction(db):
         # Mentions the article already made keep their seen_at, so a re-tag does not look like news.
         seen = dict(db.execute("SELECT deal_id, seen_at FROM deal_mentions WHERE article_id = ?",
                                [article_id]).fetchall())

@@ -288,3 +288,15 @@ story_items = st.builds(
 @given(story_items, story_items)
 def test_same_story_is_symmetric(first: StoryItem, second: StoryItem) -> None:
     assert is_same_story(first, second, now=NOW) == is_same_story(second, first, now=NOW)
+
+
+def test_a_story_vetoes_by_the_deal_keys_of_the_members_it_still_holds() -> None:
+    clusterer = StoryClusterer(DedupeSettings(window_days=3.0, late_days=3.0), now=NOW)
+    for copy in range(50):  # many members with one set of deal keys weigh no more than one
+        clusterer.add(item(f"talks{copy}", TALKS_TITLE, TALKS_TEXT, "2024-05-02", KE_TALKS, story_id="s1"))
+    clusterer.add(item("unknown", TALKS_TITLE, TALKS_TEXT + "\n\n" + ORIGINAL_TEXT, "2024-05-05", story_id="s1"))
+    signed = item("signed", ORIGINAL_TITLE, ORIGINAL_TEXT, "2024-05-05T12:00:00Z", KE_AGREEMENT)
+    assert clusterer.assign(signed) is None  # the talks members forbid an agreement in their story
+    for day in range(6, 10):
+        clusterer.add(filler(day))  # the talks members (May 2) leave the window; "unknown" (May 5) stays
+    assert clusterer.assign(signed) == "s1"

@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,8 +25,10 @@ from werkzeug import Request, Response
 from pipeline import store
 from pipeline.cli import main
 from pipeline.config import HttpSettings, Settings, load_settings
+from pipeline.errors import DatabaseError
+from pipeline.fetch import Fetcher
 from pipeline.models import Source
-from pipeline.run import import_jsonl, run_once
+from pipeline.run import import_jsonl, run_once, run_source
 
 REPO = Path(__file__).resolve().parents[1]
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -453,6 +456,45 @@ def test_an_unexpected_error_fails_its_source_alone(tmp_path: Path, httpserver: 
     assert outcomes["good"].new_articles == 2
     assert db.execute("SELECT COUNT(*) FROM articles WHERE source = 'trap'").fetchone()[0] == 0
     assert store.source_state(db, "trap")["consecutive_failures"] == 1
+
+
+HOSTILE: dict[str, tuple[Serve, str]] = {
+    "javascript-redirect": (lambda s: s.expect_request("/js").respond_with_data(
+        "", status=302, headers={"Location": "javascript:alert(1)"}), "invalid redirect or URL"),
+    "huge-retry-after": (lambda s: s.expect_request("/js").respond_with_data(
+        "", status=503, headers={"Retry-After": "9" * 40}), "HTTP 503"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_server_fails_its_source_alone_and_backs_off(tmp_path: Path, httpserver: HTTPServer,
+                                                               good_feed: Source, case: str) -> None:
+    serve, reason = HOSTILE[case]
+    serve(httpserver)
+    settings = settings_for(tmp_path, [feed_source(case, httpserver.url_for("/js")), good_feed])
+    db = store.open_db(settings.db_path)
+    outcomes = {o.name: o for o in run_once(settings, db).outcomes}
+    assert outcomes["good"].new_articles == 2  # the source after the hostile one still ran
+    assert outcomes[case].status == "error" and reason in (outcomes[case].error or "")
+    state = store.source_state(db, case)
+    assert state["consecutive_failures"] == 1 and reason in state["last_error"]
+    # Back-off is capped at 24 h however long the server asks us to wait.
+    wait = store.parse_iso(state["next_attempt_at"]) - store.parse_iso(state["last_fetched_at"])
+    assert 0 < wait.total_seconds() <= store.MAX_BACKOFF_SECONDS
+
+
+def test_a_failing_database_stops_the_run_instead_of_failing_each_source(tmp_path: Path, good_feed: Source) -> None:
+    settings = settings_for(tmp_path, [good_feed])
+    db = store.open_db(settings.db_path, busy_timeout=0.3)
+    store.sync_sources(db, settings.sources)
+    holder = sqlite3.connect(settings.db_path, isolation_level=None)  # another program, writing for long
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Fetcher(settings.http) as fetcher, pytest.raises(DatabaseError, match="locked by another program"):
+            run_source(db, fetcher, good_feed, settings)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 def test_disabled_sources_run_only_when_named(tmp_path: Path, good_feed: Source) -> None:

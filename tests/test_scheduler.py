@@ -7,10 +7,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -21,7 +23,7 @@ from pipeline import store
 from pipeline.config import DigestSettings, HttpSettings, Settings
 from pipeline.digest import file_name
 from pipeline.models import Source
-from pipeline.scheduler import DIGEST_JOB, Service, utc_now
+from pipeline.scheduler import DIGEST_JOB, MAX_WORKERS, Service, utc_now
 
 REPO = Path(__file__).resolve().parents[1]
 RSS_TYPE = "application/rss+xml"
@@ -158,17 +160,60 @@ def _fetches(db_path: Path) -> dict[str, list[tuple[str, str]]]:
     return log
 
 
-def _done(log: dict[str, list[tuple[str, str]]]) -> bool:
-    healthy = [status for _, status in log.get("healthy", [])]
-    broken = [status for _, status in log.get("broken", [])]
-    return (len(healthy) >= 4 and "not_modified" in healthy and broken[:3] == ["error", "error", "ok"]
-            and bool(log.get("slow")))
+def _log_record(line: str) -> dict[str, Any]:
+    """Return a JSON log line as a dict; anything else (a crash on stderr) as its message."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return {"message": line.rstrip()}
+    return record if isinstance(record, dict) else {"message": line.rstrip()}
+
+
+class LogWatcher:
+    """Reads a service's JSON log lines as they come, so a test waits on events rather than on the clock."""
+
+    SAFETY_LIMIT = 300.0  # seconds; only a hung service gets this far
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.records: list[dict[str, Any]] = []
+        self._stream = stream
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._changed:
+                if line.strip():
+                    self.records.append(_log_record(line))
+                self._changed.notify_all()
+
+    def wait_for(self, event: Callable[[list[dict[str, Any]]], bool]) -> None:
+        """Return once `event` holds for the records logged so far."""
+        with self._changed:
+            assert self._changed.wait_for(lambda: event(self.records), timeout=self.SAFETY_LIMIT), self.records[-5:]
+
+    def statuses(self, source: str) -> list[str]:
+        """Return the status of each logged fetch of `source`, in order."""
+        return [r["status"] for r in self.records if r.get("source") == source and "status" in r]
+
+    def close(self) -> None:
+        """Wait until the service closed its log, then close our end."""
+        self._reader.join(self.SAFETY_LIMIT)
+        self._stream.close()
+
+
+def _healthy_and_broken_done(records: list[dict[str, Any]]) -> bool:
+    healthy = [r["status"] for r in records if r.get("source") == "healthy" and "status" in r]
+    broken = [r["status"] for r in records if r.get("source") == "broken" and "status" in r]
+    return len(healthy) >= 4 and "not_modified" in healthy and broken[:3] == ["error", "error", "ok"]
 
 
 def test_serve_fetches_on_schedule_backs_off_refuses_a_second_writer_and_stops_cleanly(tmp_path: Path) -> None:
     server = HTTPServer(host="127.0.0.1", threaded=True)  # threaded, so the slow source blocks nobody
     server.start()
     broken_calls: list[int] = []
+    release_slow = threading.Event()
 
     def healthy(request: Request) -> Response:
         if request.headers.get("If-None-Match") == '"v1"':
@@ -182,59 +227,88 @@ def test_serve_fetches_on_schedule_backs_off_refuses_a_second_writer_and_stops_c
         return Response(rss("c"), headers={"Content-Type": RSS_TYPE})
 
     def slow(request: Request) -> Response:
-        time.sleep(3)
+        release_slow.wait(LogWatcher.SAFETY_LIMIT)  # answers only once the test says so
         return Response(rss("d"), headers={"Content-Type": RSS_TYPE})
 
     for name, handler in (("healthy", healthy), ("broken", broken), ("slow", slow)):
         server.expect_request(f"/{name}.xml").respond_with_handler(handler)
     config = tmp_path / "serve.toml"
     config.write_text(
-        '[database]\npath = "serve.db"\n[http]\ntimeout = 1.5\nper_host_delay = 0\n'
+        '[database]\npath = "serve.db"\n[http]\ntimeout = 600\nper_host_delay = 0\n'
         '[digest]\nat = "00:00"\ntimezone = "UTC"\nout = "digests"\n'
         + "".join(f'[[sources]]\nname = "{name}"\nurl = "{server.url_for(f"/{name}.xml")}"\nevery = "1s"\n'
                   'full_text = "never"\n' for name in ("healthy", "broken", "slow")))
     command = [sys.executable, "-m", "pipeline", "--log-format", "json"]
     service = subprocess.Popen([*command, "serve", "--config", str(config)], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert service.stderr is not None
+    log = LogWatcher(service.stderr)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not (tmp_path / "serve.db").exists():
-            time.sleep(0.1)
+        log.wait_for(lambda records: any(r["message"].startswith("serving ") for r in records))  # lock held
         second = subprocess.run([*command, "run", "--config", str(config)], cwd=tmp_path, capture_output=True,
-                                text=True, timeout=60)
-        while time.monotonic() < deadline and not _done(_fetches(tmp_path / "serve.db")):
-            time.sleep(0.2)
+                                text=True, timeout=LogWatcher.SAFETY_LIMIT)
+        # The others go on while the slow source's request hangs.
+        log.wait_for(_healthy_and_broken_done)
+        assert log.statuses("slow") == []
         service.send_signal(signal.SIGTERM)
-        _, stderr = service.communicate(timeout=20)
+        log.wait_for(lambda records: any(r["message"].startswith("stop requested") for r in records))
+        release_slow.set()  # the batch in hand finishes and commits before the service exits
+        service.wait(LogWatcher.SAFETY_LIMIT)
     finally:
+        release_slow.set()
         if service.poll() is None:
             service.kill()
-            service.communicate()
+            service.wait()
+        log.close()
         server.clear()
         server.stop()
 
     assert second.returncode == 1
     assert f"in use by another dealwatch process (pid {service.pid})" in second.stderr
-    assert service.returncode == 0, stderr[-2000:]
-    log = _fetches(tmp_path / "serve.db")
-    assert _done(log), log
-    broken_times = [store.parse_iso(started) for started, _ in log["broken"]]
+    assert service.returncode == 0, log.records[-5:]
+    fetches = _fetches(tmp_path / "serve.db")
+    broken_times = [store.parse_iso(started) for started, _ in fetches["broken"]]
     # every = 1 s: after the first failure wait 2 s, after the second 4 s (whole seconds in the log).
     assert (broken_times[1] - broken_times[0]).total_seconds() >= 2
     assert (broken_times[2] - broken_times[1]).total_seconds() >= 4
-    assert log["slow"][0][1] == "error"  # it timed out while the others went on
+    assert [status for _, status in fetches["slow"]] == ["ok"]  # finished after the stop request, committed
 
     with sqlite3.connect(tmp_path / "serve.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        # a, b from the healthy feed (once, whatever the 304s), c once the broken one recovered
-        assert conn.execute("SELECT COUNT(*) FROM articles WHERE source != 'slow'").fetchone()[0] == 3
+        # a, b from the healthy feed (once, whatever the 304s), c once the broken one recovered, d from slow
+        assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 4
         failures, next_attempt = conn.execute(
             "SELECT consecutive_failures, next_attempt_at FROM sources WHERE name = 'broken'").fetchone()
     conn.close()
     assert (failures, next_attempt) == (0, None)
 
-    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]
-    fetch_lines = [r["message"] for r in records if r["message"].startswith("source=healthy ")]
-    assert len(fetch_lines) == len(log["healthy"])  # one log line per fetch, none lost at the stop
+    fetch_lines = [r["message"] for r in log.records if r["message"].startswith("source=healthy ")]
+    assert len(fetch_lines) == len(fetches["healthy"])  # one log line per fetch, none lost at the stop
     assert all(" status=" in line and " new=" in line and " ms=" in line for line in fetch_lines)
     assert list((tmp_path / "digests").glob("digest-*.md"))  # the missed digest of the day before, caught up
+
+
+def test_many_due_sources_at_once_all_get_stored(tmp_path: Path, httpserver: HTTPServer) -> None:
+    """Concurrent fetch jobs queue their writes: none fails because another one is writing."""
+    names = [f"s{number:03d}" for number in range(64)]
+    for name in names:
+        httpserver.expect_request(f"/{name}.xml").respond_with_data(
+            rss(*(f"{name}-{item}" for item in range(4))), content_type=RSS_TYPE)
+    settings = Settings(
+        path=None, db_path=tmp_path / "serve.db", http=HttpSettings(per_host_delay=0, timeout=30),
+        digest=DigestSettings(out=tmp_path / "digests"),
+        sources=tuple(Source(name=name, kind="feed", url=httpserver.url_for(f"/{name}.xml"), every_seconds=3600,
+                             full_text="never") for name in names))
+    service = Service(settings)
+    service.start(paused=True)
+    try:
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+            list(pool.map(service.fetch_job, names))
+    finally:
+        service.stop()
+    log = _fetches(settings.db_path)
+    failed = {name: runs for name, runs in log.items() if [status for _, status in runs] != ["ok"]}
+    assert not failed and len(log) == len(names)
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 4 * len(names)
+    conn.close()
