@@ -927,3 +927,19 @@ def test_a_state_owned_company_is_its_states_side_and_a_partner_of_other_states(
 def test_a_cloud_region_named_after_a_province_is_no_launch_of_the_state() -> None:
     assert tag("Mexico and AWS discuss AI training push as Querétaro region opens") == {
         ("MX", "Amazon Web Services", "talks")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Kazakhstan's AI supercomputer built with Nvidia is on hold as U.S. export licences stall, the ministry said.",
+     {("KZ", "Nvidia", "stalled")}),
+    ("El Gobierno de Panamá niega negociaciones con Huawei para un centro de datos de inteligencia artificial.", set()),
+    ("Greece signed a memorandum of understanding with OpenAI to join the US company's programme for countries.",
+     {("GR", "OpenAI", "mou")}),
+    ("Le gouvernement du Québec confie à Cohere le déploiement de l'IA générative dans ses ministères.",
+     {("CA", "Cohere", "agreement")}),
+    ("La AGESIC de Uruguay elige a Globant para desarrollar el asistente de inteligencia artificial del Estado.",
+     {("UY", "Globant", "agreement")}),
+    ("Québec accorde 12 M$ CA à Coveo pour son intelligence artificielle générative.", {("CA", "Coveo", "agreement")}),
+])
+def test_blocking_states_denials_nationalities_entrusted_rollouts_and_amount_forms(text: str, expected: set) -> None:
+    assert tag(text) == expected

@@ -195,6 +195,19 @@ def _possessive_role(text: str, code: str, tokens: Sequence[Token], end: int,
     return "party", PARTY_PLAIN
 
 
+_COMPANY_NOUN_AFTER = re.compile(
+    r"^\s+(?:company|company's|firm|firm's|start-?up|start-?up's|group|giant|developer|chipmaker|lab|maker|"
+    r"provider|conglomerate)\b", re.IGNORECASE)
+# A state whose export controls hold a deal up is not a party to it (taxonomy decision 8).
+_EXPORT_AFTER = re.compile(
+    r"^(?:'s)?\s+(?:[\w-]+\s+){0,2}?(?:export|exports|chip\s+(?:rules|controls|curbs)|licen[cs]ing|"
+    r"d'exportation|de\s+exportación)\b", re.IGNORECASE)
+_EXPORT_BEFORE = re.compile(
+    r"\b(?:export|exportation|exportación|exportations)\s+(?:[\w-]+\s+){0,3}?(?:de|from|by|of|des|del|américaines?)?"
+    r"\s*(?:los\s+|las\s+|the\s+|l'|la\s+|le\s+)?$|\blicen[cs]i?as?\s+(?:de\s+)?(?:[\w-]+\s+){0,2}?(?:de|des|del)\s+"
+    r"(?:los\s+)?$", re.IGNORECASE)
+
+
 def mention_role(text: str, sentence_start: int, start: int, end: int, code: str, form: str,
                  tokens: Sequence[Token], entities: Sequence[Span]) -> tuple[str, int]:
     """Return (role, strength) of the country named at text[start:end] in its sentence."""
@@ -208,6 +221,8 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
     if (_BASED.match(suffix) or _COMPOUND.match(suffix) or _HYPHENATED.search(prefix)
             or _in_quoted_name(prefix, suffix)):
         return "context", 0
+    if _EXPORT_AFTER.match(suffix) or _EXPORT_BEFORE.search(prefix):
+        return "regulator", 0  # "U.S. export licences", "licencias de exportación de EE. UU.": the blocking state
     if _after_entity(start, entities, text):
         return "context", 0
     if form == "capital":
@@ -221,8 +236,8 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
         role, strength = _possessive_role(text, code, tokens, end, entities)
         # "a unit within Israel's Ministry of Defense" is the ministry; "in Kenya's capital" a place
         return (role, strength) if strength == PARTY_STRONG or not _is_context_prefix(prefix) else ("context", 0)
-    if _is_context_prefix(prefix):
-        return "context", 0
+    if _is_context_prefix(prefix) or _COMPANY_NOUN_AFTER.match(suffix):
+        return "context", 0  # a place, or a nationality: "the US company's programme"
     state_role = _state_role(_state_before(text, tokens, start, adjacent_only=False),
                              _state_after(text, tokens, end, 3))
     if state_role:

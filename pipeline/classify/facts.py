@@ -28,7 +28,7 @@ from pipeline.classify.vocab import Entry, Vocabulary
 LOGGER = logging.getLogger(__name__)
 
 CUE_KINDS = frozenset({"cue", "noun", "money", "trial_use"})
-DOMINANCE_WEIGHTS = {"party": 1.0, "regulator": 1.0, "dateline": 0.5, "context": 0.25}
+DOMINANCE_WEIGHTS = {"party": 1.0, "regulator": 0.25, "dateline": 0.5, "context": 0.25}
 _NOT_A_REF = re.compile(r"\b(?:other|several|many|foreign|some|dozens of|all|various|numerous|few|"
                         r"autres|plusieurs|otros|varios)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
 _STATE_WORDS = re.compile(r"\b(?:government|state|sovereign|public|ministry|gouvernement|état|gobierno|estado)\b",

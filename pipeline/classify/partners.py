@@ -100,8 +100,9 @@ _SUFFIXED_NAME = re.compile(
     r"Inc|Ltd|GmbH|SAS|S\.A\.))\b")
 # "accorde 15 millions de dollars à Coveo", "granted $40 million to Cohere": who receives the state's money
 _RECIPIENT_NAME = re.compile(
-    r"\b(?:millions?|billions?|milliards?|millones|mil\s+millones|bn|m)\b\s*(?:(?:de|d')\s*(?:dollars|euros|pesos|"
-    r"reais|dólares|livres)\s+|(?:dollars|euros|pounds|\$|€)\s+)?(?:to|à|a|para)\s+"
+    r"(?:\b(?:millions?|billions?|milliards?|millones|mil\s+millones|bn|m)\b|\bM[\$€]|\bMd[\$€])\s*"
+    r"(?:(?:de|d')\s*(?:dollars|euros|pesos|reais|dólares|livres)\s+|(?:dollars|euros|pounds|\$|€)\s+|"
+    r"(?:CA|US|CAD|USD)\s+)?(?:to|à|a|para)\s+"
     r"(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+){0,2})")
 _AI_WORDS = re.compile(
     r"\b(?:AI|IA|A\.I\.|artificial intelligence|intelligence artificielle|inteligencia artificial|machine learning|"

@@ -34,7 +34,8 @@ _NUMBER = re.compile(r"\d{1,4}(?:st|nd|rd|th|er)?,?")
 _BREAK = re.compile(r"[;:()—–]|,\s|\s-\s|\.\s")
 _MONEY = re.compile(
     r"^\W*(?:\w+\W+){0,5}?(?:[$€£¥]\s?\d|(?:US|CA|C|A|R|NZ|S|HK)\$\s?\d|\d[\d.,]*\s?(?:billion|million|bn|mn|m\b|"
-    r"milliards?|millions?|mil millones|millones|reais|rand|euros?|dollars?|pounds?|dirhams?|riyals?))",
+    r"milliards?|millions?|mil millones|millones|reais|rand|euros?|dollars?|pounds?|dirhams?|riyals?|M\$|G\$|"
+    r"Md\$|M€|Md€))",
     re.IGNORECASE)
 _INFINITIVE = re.compile(r"\b(?:to|à|de|va a|van a|vamos a)\s+$", re.IGNORECASE)
 _CONTINUING = re.compile(r"\b(?:continue|continuing|keep|pursue|poursuivre|seguir|resume)\b", re.IGNORECASE)
@@ -55,6 +56,9 @@ _DAY_FIRST = re.compile(r"^\s+(?:(?:on|this|last|le|ce|el|este)\s+)?(?:" + "|".j
 _LAUNCH_OF_NAMED = re.compile(r"^\s+(?:of|du|de la|de l'|des|de|del)\s*(?:the\s+|la\s+|le\s+)?[«\"“]", re.IGNORECASE)
 # "a wider rollout", "un lancement": a launch spoken of, not one that happened.
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|un|une|una|uno)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+_ENTRUSTED_BEFORE = re.compile(
+    r"\b(?:entrust(?:s|ed)?|commission(?:s|ed)?|hired|hires|tasked|contracted|awarded|confi(?:e|ent|é|ée)|a\s+confié|"
+    r"confí(?:a|an|ó)|encarg(?:a|ó|an)|contrat(?:o|ó)|adjudic(?:a|ó))\b[^.;:]{0,80}$", re.IGNORECASE)
 _NOMINAL_LAUNCH = frozenset({"launch", "rollout", "roll out", "deployment", "lancement", "déploiement",
                              "lanzamiento", "despliegue", "mise en service", "puesta en marcha"})
 # "its mAigov assistant, launched earlier this year,": a participle describing something else.
@@ -86,12 +90,12 @@ _MODAL_AFTER = re.compile(
 # lesquelles ...": a cue inside a denied report is no event.
 _DENIAL = (r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejected|rejecting|"
            r"refut(?:es|ed|ing)|démen(?:t|ti|tait|tant)|contredi(?:t|sant)|desmint(?:ió|e|ieron|en|iendo)|"
-           r"neg(?:ó|aron|ando))\s+")
+           r"neg(?:ó|aron|ando)|niegan?|nie(?:nt)?|dément(?:ent)?)\s+")
 _DENIED_REPORT = re.compile(
-    _DENIAL + r"(?:(?:[\w'-]+\s+){0,2}?(?:reports?|claims?|rumou?rs?|suggestions?|informations?|rumeurs|affirmations|"
+    _DENIAL + r"(?:(?:[\w'-]+\s+){0,4}?(?:reports?|claims?|rumou?rs?|suggestions?|informations?|rumeurs|affirmations|"
     r"informes?|informaci[oó]n(?:es)?|versiones|rumores|noticias?)\b[^;]*?\b(?:that|selon\s+lesquel\w+|"
     r"selon\s+laquelle|según\s+l[oa]s?\s+cual(?:es)?|de\s+que)\b|(?:[\w'-]+\s+){0,3}?(?:that|que|qu')\s*"
-    r"|(?:having|avoir|haber)\s+)[^;]*$", re.IGNORECASE)
+    r"|(?:having|avoir|haber)\s+|(?:[\w'-]+\s+){0,2}$)[^;]*$", re.IGNORECASE)
 # "The rollout will begin in spring", "Le déploiement commencera au printemps": a launch still to come.
 _FUTURE_AFTER = re.compile(
     r"^\s+(?:(?:is|are)\s+(?:expected|scheduled|due|set|planned)\s+to|will|would|shall|commencera|débutera|"
@@ -213,6 +217,8 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
         if word in _NOMINAL_LAUNCH and (_INDEFINITE_BEFORE.search(before) or _FUTURE_AFTER.match(after)):
             return "future"
+        if word in _NOMINAL_LAUNCH and _ENTRUSTED_BEFORE.search(text[floor:cue.start]):
+            return "future"  # "confie à Cohere le déploiement de l'IA": a deployment contracted, not carried out
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
             return "background"
     return ""
