@@ -196,14 +196,14 @@ def _possessive_role(text: str, code: str, tokens: Sequence[Token], end: int,
 
 
 _COMPANY_NOUN_AFTER = re.compile(
-    r"^\s+(?:company|company's|firm|firm's|start-?up|start-?up's|group|giant|developer|chipmaker|lab|maker|"
-    r"provider|conglomerate)\b", re.IGNORECASE)
+    r"^\s+(?:(?:chip|tech|technology|software|cloud|AI|telecoms?|internet)\s+)?(?:company|company's|firm|firm's|"
+    r"start-?up|start-?up's|group|giant|developer|designer|chipmaker|lab|maker|provider|conglomerate)\b", re.IGNORECASE)
 # A state whose export controls hold a deal up is not a party to it (taxonomy decision 8).
 _EXPORT_AFTER = re.compile(
     r"^(?:'s)?\s+(?:[\w-]+\s+){0,2}?(?:export|exports|chip\s+(?:rules|controls|curbs)|licen[cs]ing|"
     r"d'exportation|de\s+exportación)\b", re.IGNORECASE)
 _EXPORT_BEFORE = re.compile(
-    r"\b(?:export|exportation|exportación|exportations)\s+(?:[\w-]+\s+){0,3}?(?:de|from|by|of|des|del|américaines?)?"
+    r"\b(?:export|exportation|exportación|exportations)\s+(?:[\w-]+\s+){0,5}?(?:de|from|by|of|des|del|américaines?)?"
     r"\s*(?:los\s+|las\s+|the\s+|l'|la\s+|le\s+)?$|\blicen[cs]i?as?\s+(?:de\s+)?(?:[\w-]+\s+){0,2}?(?:de|des|del)\s+"
     r"(?:los\s+)?$", re.IGNORECASE)
 

@@ -53,7 +53,8 @@ _OWNER_BEFORE = re.compile(r"(?:\b(?P<word>its|their)|(?P<name>\S+?)(?P<poss>'s?
                            re.IGNORECASE)
 _WITH_PARTNER = re.compile(r"(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\s+(?:the\s+)?")
 _ITS_START = re.compile(r"^[\s\"“«]*(?:Its|Their|Sa|Son|Ses|Su|Sus)\b")
-_DEAL_NOUNS = (r"(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|"
+_DEAL_NOUNS = (r"(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|delivery|deliveries|"
+               r"livraisons?|entregas?|shipments?|"
                r"initiative|talks|negotiations|accord|projet|proyecto|contract|contrat|contrato|"
                r"partenariat|acuerdo|convenio|programa)\b")
 _DEAL_WORDS = re.compile(r"\b" + _DEAL_NOUNS, re.IGNORECASE)
