@@ -1,4 +1,4 @@
-"""Reading corpus-format JSONL files (shared/docs/corpus-format.md), one record per line."""
+"""Reading corpus-format JSONL files (docs/corpus-format.md), one record per line."""
 
 from __future__ import annotations
 

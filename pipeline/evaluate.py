@@ -1,6 +1,6 @@
 """Score the classifier (and the story deduper) against a labelled corpus, for `dealwatch eval`.
 
-Reads corpus JSONL (shared/docs/corpus-format.md), classifies every article, and reports:
+Reads corpus JSONL (docs/corpus-format.md), classifies every article, and reports:
 relevance precision/recall/F1; deal precision/recall/F1 on (country, partner, stage) and on
 (country, partner) alone; the same per language; a per-stage confusion table over the pairs
 found on both sides; event-date accuracy; story pairwise precision/recall/F1 when the deduper is

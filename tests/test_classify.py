@@ -67,7 +67,7 @@ def test_seed_evidence_names_the_stage_of_each_pair() -> None:
     assert "memorandum of understanding" in evidence["Mistral AI"].lower()
 
 
-# --- stage cues, per language (sentences written from taxonomy.md's wording) ---------------------
+# --- stage cues, per language (sentences written from docs/tagging.md's wording) ---------------------
 
 CUES = [
     # talks
