@@ -943,3 +943,18 @@ def test_a_cloud_region_named_after_a_province_is_no_launch_of_the_state() -> No
 ])
 def test_blocking_states_denials_nationalities_entrusted_rollouts_and_amount_forms(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Le Gabon signe un protocole d'accord avec Huawei et discute avec Cassava Technologies de centres de données "
+     "pour l'IA.", {("GA", "Huawei", "mou"), ("GA", "Cassava Technologies", "talks")}),
+    ("Le ministère ivoirien a signé un contrat d'IA avec Core42, filiale du groupe émirien G42, et avec Orange.",
+     {("CI", "Core42", "agreement"), ("CI", "Orange", "agreement")}),
+    ("Humain's chips come from an arrangement with Nvidia agreed during a US presidential visit to the kingdom.",
+     {("SA", "Nvidia", "agreement")}),
+    ("Kazakhstan's ministry put the AI supercomputer built with Nvidia on hold, saying it needs an export licence "
+     "from the US Commerce Department.", {("KZ", "Nvidia", "stalled")}),
+])
+def test_each_cue_keeps_its_own_partners_and_owners_companies_and_blockers_are_not_states(text: str,
+                                                                                        expected: set) -> None:
+    assert tag(text) == expected

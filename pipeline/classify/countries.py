@@ -197,14 +197,17 @@ def _possessive_role(text: str, code: str, tokens: Sequence[Token], end: int,
 
 _COMPANY_NOUN_AFTER = re.compile(
     r"^\s+(?:(?:chip|tech|technology|software|cloud|AI|telecoms?|internet)\s+)?(?:company|company's|firm|firm's|"
-    r"start-?up|start-?up's|group|giant|developer|designer|chipmaker|lab|maker|provider|conglomerate)\b", re.IGNORECASE)
+    r"start-?up|start-?up's|group|giant|developer|designer|chipmaker|lab|maker|provider|conglomerate)\b|"
+    # "during a US presidential visit", "the Saudi market": an event or a market, not the state acting
+    r"^\s+(?:presidential\s+|official\s+|state\s+)?(?:visit|trip|tour|summit|elections?|market|markets|economy|"
+    r"media|press)\b", re.IGNORECASE)
 # A state whose export controls hold a deal up is not a party to it (taxonomy decision 8).
 _EXPORT_AFTER = re.compile(
     r"^(?:'s)?\s+(?:[\w-]+\s+){0,2}?(?:export|exports|chip\s+(?:rules|controls|curbs)|licen[cs]ing|"
     r"d'exportation|de\s+exportación)\b", re.IGNORECASE)
 _EXPORT_BEFORE = re.compile(
     r"\b(?:export|exportation|exportación|exportations)\s+(?:[\w-]+\s+){0,5}?(?:de|from|by|of|des|del|américaines?)?"
-    r"\s*(?:los\s+|las\s+|the\s+|l'|la\s+|le\s+)?$|\blicen[cs]i?as?\s+(?:de\s+)?(?:[\w-]+\s+){0,2}?(?:de|des|del)\s+"
+    r"\s*(?:los\s+|las\s+|the\s+|l'|la\s+|le\s+)?(?:(?-i:[A-Z][\w.]*)\s+){0,2}$|\blicen[cs]i?as?\s+(?:de\s+)?(?:[\w-]+\s+){0,2}?(?:de|des|del)\s+"
     r"(?:los\s+)?$", re.IGNORECASE)
 
 
@@ -213,6 +216,8 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
     """Return (role, strength) of the country named at text[start:end] in its sentence."""
     prefix = text[max(sentence_start, start - 60):start]
     suffix = text[end:end + 80]
+    if _EXPORT_BEFORE.search(prefix) or _EXPORT_AFTER.match(suffix):
+        return "regulator", 0  # "U.S. export licences", "a licence from the US Commerce Department": the blocking state
     if form == "institution":
         inside = any(t.has("regulator") and start <= t.start and t.end <= end for t in tokens)
         return ("regulator", 0) if inside else ("party", PARTY_STRONG)
@@ -221,8 +226,6 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
     if (_BASED.match(suffix) or _COMPOUND.match(suffix) or _HYPHENATED.search(prefix)
             or _in_quoted_name(prefix, suffix)):
         return "context", 0
-    if _EXPORT_AFTER.match(suffix) or _EXPORT_BEFORE.search(prefix):
-        return "regulator", 0  # "U.S. export licences", "licencias de exportación de EE. UU.": the blocking state
     if _after_entity(start, entities, text):
         return "context", 0
     if form == "capital":

@@ -265,7 +265,7 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
     if sentence.clause_marks[clause] == "intro":
         return None  # "Following Saudi Arabia's deal with Groq, ...": background
     clause_countries = facts.parties(clause)
-    clause_partners = facts.partner_names(clause)
+    clause_partners = _own_partners(facts, cue, clause)
     if clause in facts.gov_gov or (len(clause_countries) >= 2 and not clause_partners):
         return None  # a pact between two governments
     if clause in facts.company_pair and not clause_countries:
@@ -307,6 +307,27 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
     if not countries or not partners:
         return None
     return countries, partners, direct
+
+
+def _own_partners(facts: Facts, cue: Cue, clause: int) -> list[str]:
+    """Return the partners of the cue's own event within its clause.
+
+    "Le Gabon signe avec Huawei et discute avec Cassava": with two cues in a clause, each takes
+    the partners named between it and the next cue, plus a shared subject named before the first
+    ("Microsoft signed a memorandum and agreed to build ..."). A cue with no partner of its own
+    takes every partner of the clause.
+    """
+    starts = sorted({c.start for c in facts.cues if facts.sentence.clause_of(c.start) == clause})
+    names = facts.partner_names(clause)
+    if len(starts) < 2:
+        return names
+    later = [start for start in starts if start > cue.start]
+    end = later[0] if later else facts.sentence.end
+    own = [m.name for m in facts.partners if cue.start <= m.start < end]
+    if not own:
+        return names
+    shared = [m.name for m in facts.partners if m.start < starts[0] and facts.sentence.clause_of(m.start) == clause]
+    return list(dict.fromkeys(shared + own))
 
 
 def _describes_partner(article: Article, facts: Facts, clause: int) -> bool:

@@ -54,6 +54,9 @@ _SPEAKER_AFTER = re.compile(
     r"précise|dijo|afirmó|señaló|indicó|informó)\b", re.IGNORECASE)
 _PLACE_NOUN_AFTER = re.compile(r"\s+(?:region|cloud\s+region|campus|hub|data\s+cent(?:re|er)|office|zone)\b",
                                re.IGNORECASE)
+_PARENT_OF = re.compile(
+    r"^,\s*(?:(?:a|an|the|la|le|el|una?)\s+)?(?:[\w-]+\s+){0,2}?(?:subsidiary|unit|arm|division|filiale|filial|"
+    r"part)\s+(?:of|de|du|del|des|d')\s*(?:(?:the|la|le|el|l')\s*)?(?:[\w-]+\s+){0,3}?$", re.IGNORECASE)
 _HEADING_GLUE = re.compile(r"\b(?:and|et|y)\b|[&.,]")
 
 
@@ -293,6 +296,8 @@ def _bystander_mention(article: Article, facts: Facts, mention: PartnerMention) 
         return True  # "..., Oracle said in a statement": the source of the news, not a party
     if not any(m.start < mention.start for m in others):
         return False
+    if any(_PARENT_OF.match(text[m.end:mention.start]) for m in others if m.end <= mention.start):
+        return True  # "Core42, a subsidiary of G42": the parent describes the party, it is not one
     before = text[max(facts.sentence.start, mention.start - 40):mention.start]
     return bool(_HARDWARE_AFTER.match(text[mention.end:mention.end + 60]) or _HARDWARE_BEFORE.search(before))
 
@@ -420,6 +425,8 @@ def _state_owner(article: Article, facts: Facts, start: int, end: int, home: str
     if owner == end:
         return (start, end)
     window_end = min(owner + 60, facts.sentence.end)
+    if any(owner <= e_start < window_end and entry.kind in ("partner", "product") for e_start, _, entry in entities):
+        return None  # "Core42, filiale du groupe émirien G42": owned by a company, not by the state
     for e_start, _, entry in entities:
         if owner <= e_start < window_end and entry.kind == "country" and entry.value == home:
             return (end, owner)

@@ -104,6 +104,9 @@ _RECIPIENT_NAME = re.compile(
     r"(?:(?:de|d')\s*(?:dollars|euros|pesos|reais|dólares|livres)\s+|(?:dollars|euros|pounds|\$|€)\s+|"
     r"(?:CA|US|CAD|USD)\s+)?(?:to|à|a|para)\s+"
     r"(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+){0,2})")
+_INSIDE_STATE_NAME = re.compile(
+    r"\b(?:Ministry|Ministère|Ministerio|Minist[eé]rio|Department|Secretar[iíy]a?\w*|Agency|Agence|Agencia)\s+"
+    r"(?:of|for|de|du|des|del|da|do)\s+(?:(?:[A-Z][\w,'-]*|and|et|y|e|de|of|the|la|los|las|des|du|l')\s+){0,6}$")
 _AI_WORDS = re.compile(
     r"\b(?:AI|IA|A\.I\.|artificial intelligence|intelligence artificielle|inteligencia artificial|machine learning|"
     r"data|cloud|chips?|computing|robotics|LLM|language models?|GPU|semiconductor|Labs|Intelligence|Analytics|"
@@ -198,6 +201,9 @@ def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple
                 continue
             name_start = start + match.start("name")
             name_end = name_start + len(name)
+            if _INSIDE_STATE_NAME.search(text, max(0, name_start - 80), name_start):
+                continue  # "Ministry of Information and Communications Technologies" is the state's name
+
             if any(s < name_end and name_start < e for s, e in blocked):
                 continue
             if not any(m.name == name for m in found):
