@@ -72,6 +72,12 @@ _BUILT_ON = re.compile(
     r"\b(?:access\s+to|accounts\s+on|accounts\s+for|licen[cs]es\s+(?:for|to)|subscriptions\s+to|supplied\s+by|"
     r"provided\s+by|accès\s+à|comptes\s+sur|licences\s+(?:de|pour)|fourni(?:e|s|es)?\s+par|acceso\s+a|"
     r"cuentas\s+(?:en|de)|licencias\s+de|suministrad[oa]s?\s+por|proporcionad[oa]s?\s+por)\b", re.IGNORECASE)
+# What a non-AI deal is about, when its own sentences name no AI: factories, phones, cars, tariffs.
+_NON_AI_OBJECT = re.compile(
+    r"\b(?:phones?|smartphones?|handsets?|iPhones?|components?\s+plant|assembly\s+(?:plant|line)|electric\s+vehicles?|"
+    r"EVs?|batter(?:y|ies)|car\s+plant|tariffs?|textiles?|téléphones?|smartphones|usine\s+d'assemblage|"
+    r"véhicules?\s+électriques?|teléfonos?|celulares|planta\s+de\s+ensamblaje|vehículos?\s+eléctricos?)\b",
+    re.IGNORECASE)
 BUILT_REACH = 1  # sentences between a launch and the sentence naming what it is built on
 UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
 SUBJECT_GAP = 3  # words between a company and its undertaking verb ("Microsoft, for its part, will train")
@@ -629,6 +635,10 @@ def _about_ai(article: Article, partner: str, records: list[Record]) -> bool:
     entry = article.vocab.partners.get(partner)
     if entry is None or entry.kind in AI_KINDS:
         return True
+    own = list({r.sentence: article.facts[r.sentence] for r in records}.values())
+    non_ai = [f for f in own if _NON_AI_OBJECT.search(article.sentence_text(f.index))]
+    if len(non_ai) == len(own) and any(not f.ai for f in non_ai):
+        return False  # every sentence of the deal is about a phone plant: not an AI deal (taxonomy: scope per deal)
     if any(f.ai for f in article.facts if f.sentence.paragraph <= 2):
         return True
     return any(article.facts[r.sentence].ai for r in records)
