@@ -207,8 +207,8 @@ _EXPORT_AFTER = re.compile(
     r"d'exportation|de\s+exportación)\b", re.IGNORECASE)
 _EXPORT_BEFORE = re.compile(
     r"\b(?:export|exportation|exportación|exportations)\s+(?:[\w-]+\s+){0,5}?(?:de|from|by|of|des|del|américaines?)?"
-    r"\s*(?:los\s+|las\s+|the\s+|l'|la\s+|le\s+)?(?:(?-i:[A-Z][\w.]*)\s+){0,2}$|\blicen[cs]i?as?\s+(?:de\s+)?(?:[\w-]+\s+){0,2}?(?:de|des|del)\s+"
-    r"(?:los\s+)?$", re.IGNORECASE)
+    r"\s*(?:los\s+|las\s+|the\s+|l'|la\s+|le\s+)?(?:(?-i:[A-Z][\w.]*)\s+){0,2}$|"
+    r"\blicen[cs]i?as?\s+(?:de\s+)?(?:[\w-]+\s+){0,2}?(?:de|des|del)\s+(?:los\s+)?$", re.IGNORECASE)
 
 
 def mention_role(text: str, sentence_start: int, start: int, end: int, code: str, form: str,

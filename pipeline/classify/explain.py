@@ -54,7 +54,8 @@ def _explain_candidate(article: Article, candidate: Candidate, threshold: float,
         how = f"weakened ({record.weakness})" if record.weakness else f"valid, {record.strength}"
         sides = "both sides named in the sentence" if record.direct else "one side reached from context"
         chosen = " ← decides the stage" if record in candidate.chosen else ""
-        lines.append(f"  frame: sentence {record.sentence} cue \"{cue}…\" → {record.stage} ({how}; {sides}){chosen}")
+        lines.append(f"  frame: sentence {record.sentence} cue \"{cue}…\" → {record.stage} "
+                     f"({how}; {sides}){chosen}")
         lines.append(f"    \"{article.sentence_text(record.sentence)}\"")
         for mention in facts.countries:
             body = f" [{mention.body}]" if mention.body else ""
