@@ -958,3 +958,13 @@ def test_blocking_states_denials_nationalities_entrusted_rollouts_and_amount_for
 def test_each_cue_keeps_its_own_partners_and_owners_companies_and_blockers_are_not_states(text: str,
                                                                                         expected: set) -> None:
     assert tag(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Kazakhstan's AI supercomputer with Nvidia hardware is on hold because the United States has not yet issued the "
+    "export licence the chips require.",
+    "Kazajistán congela su supercomputadora de IA con Nvidia a la espera de una licencia de EE. UU.",
+    "Au Kazakhstan, le supercalculateur d'IA commandé à Nvidia est bloqué par Washington.",
+])
+def test_the_state_whose_licence_holds_a_deal_up_is_not_tagged(text: str) -> None:
+    assert {c for c, _, _ in tag(text)} <= {"KZ"}

@@ -208,7 +208,14 @@ _EXPORT_AFTER = re.compile(
 _EXPORT_BEFORE = re.compile(
     r"\b(?:export|exportation|exportación|exportations)\s+(?:[\w-]+\s+){0,5}?(?:de|from|by|of|des|del|américaines?)?"
     r"\s*(?:los\s+|las\s+|the\s+|l'|la\s+|le\s+)?(?:(?-i:[A-Z][\w.]*)\s+){0,2}$|"
-    r"\blicen[cs]i?as?\s+(?:de\s+)?(?:[\w-]+\s+){0,2}?(?:de|des|del)\s+(?:los\s+)?$", re.IGNORECASE)
+    r"\blicen[cs]i?as?\s+(?:[\w-]+\s+){0,2}?(?:de|des|del|from|of)\s+(?:los\s+|the\s+)?$|"
+    r"\b(?:blocked|held\s+up|halted|bloqué|bloquée|bloqués|bloqueado|bloqueada|frenado|frenada)\s+(?:by|par|por)\s+"
+    r"(?:the\s+|los\s+)?$", re.IGNORECASE)
+# "... on hold because the United States has not issued the export licence": the cause of a stall
+_CAUSE_BEFORE = re.compile(r"\b(?:because|as|since|until|porque|hasta\s+que|car|parce\s+que|tant\s+que)\s+"
+                           r"(?:the\s+|los\s+|les\s+|l')?$", re.IGNORECASE)
+_LICENCE_AFTER = re.compile(r"^\s+(?:[\w'-]+\s+){0,5}?(?:export|licen[cs]es?|licencias?|approvals?|autorisations?|"
+                            r"autorizaci[oó]n(?:es)?)\b", re.IGNORECASE)
 
 
 def mention_role(text: str, sentence_start: int, start: int, end: int, code: str, form: str,
@@ -216,7 +223,8 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
     """Return (role, strength) of the country named at text[start:end] in its sentence."""
     prefix = text[max(sentence_start, start - 60):start]
     suffix = text[end:end + 80]
-    if _EXPORT_BEFORE.search(prefix) or _EXPORT_AFTER.match(suffix):
+    if (_EXPORT_BEFORE.search(prefix) or _EXPORT_AFTER.match(suffix)
+            or (_CAUSE_BEFORE.search(prefix) and _LICENCE_AFTER.match(suffix))):
         return "regulator", 0  # "U.S. export licences", "a licence from the US Commerce Department": the blocking state
     if form == "institution":
         inside = any(t.has("regulator") and start <= t.start and t.end <= end for t in tokens)
