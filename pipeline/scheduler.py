@@ -87,7 +87,7 @@ class Service:
 
     def plan(self) -> None:
         """Register a job per source, first due when the database says, and the daily digest job."""
-        db = store.open_db(self.settings.db_path)
+        db = store.open_db(self.settings.db_path, busy_timeout=self.settings.busy_timeout)
         try:
             store.sync_sources(db, self.settings.sources)
             now = self.clock()
@@ -125,7 +125,7 @@ class Service:
             return
         try:
             source = self.settings.source(name)
-            db = store.open_db(self.settings.db_path)
+            db = store.open_db(self.settings.db_path, busy_timeout=self.settings.busy_timeout)
             try:
                 run_source(db, self.fetcher, source, self.settings)
                 state = store.source_state(db, name)
@@ -143,7 +143,7 @@ class Service:
             return
         try:
             digest = self.settings.digest
-            db = store.open_db(self.settings.db_path)
+            db = store.open_db(self.settings.db_path, busy_timeout=self.settings.busy_timeout)
             try:
                 write_digest(db, latest_due_day(self.clock(), digest), digest, digest.out,
                              feed_key=str(self.settings.db_path.resolve()), now=self.clock())
