@@ -968,3 +968,14 @@ def test_each_cue_keeps_its_own_partners_and_owners_companies_and_blockers_are_n
 ])
 def test_the_state_whose_licence_holds_a_deal_up_is_not_tagged(text: str) -> None:
     assert {c for c, _, _ in tag(text)} <= {"KZ"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Resumen semanal: Uruguay conversa con Anthropic, Antioquia estrena nube de AWS y Paraguay suspende el "
+     "piloto de Grok",
+     {("UY", "Anthropic", "talks"), ("CO", "Amazon Web Services", "launched"), ("PY", "xAI", "stalled")}),
+    ("Kenya signed a memorandum of understanding with OpenAI and Nigeria an AI agreement with Anthropic.",
+     {("KE", "OpenAI", "mou"), ("NG", "Anthropic", "agreement")}),
+])
+def test_a_headline_of_several_events_gives_each_state_its_own(text: str, expected: set) -> None:
+    assert tag(text) == expected

@@ -40,6 +40,8 @@ _LIST_GOES_ON = re.compile(r"^(?:\s*,\s*[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|
 _APPOSITION = re.compile(r"[\w)],\s*$")
 # ", Kuwait courts Oracle": a comma, then the country that opens the next statement
 _SPLICE_COMMA = re.compile(r",\s+")
+# "..., Antioquia estrena nube y Paraguay frena a Grok": a conjunction before a state that opens its own event
+_SPLICE_AND = re.compile(r"\s+(?:and|y|et|e)\s+")
 _HARDWARE = (r"(?:GPUs?|chips?|superchips?|processors?|accelerators?|graphics\s+cards?|hardware|semiconductors?|"
              r"puces?|processeurs?|cartes\s+graphiques|procesadores?|tarjetas\s+gráficas)")
 # "Nvidia GPUs", "Nvidia's H100 chips", "des puces Nvidia", "procesadores de Nvidia"
@@ -189,7 +191,7 @@ def build_article(vocab: Vocabulary, title: str, text: str, published: date | No
 
 
 def _split_comma_splices(article: Article, facts: Facts) -> None:
-    """Break a sentence at a comma when both sides report an event of their own.
+    """Break a sentence at a comma, or at "and" before a state, when both sides report an event of their own.
 
     "Oman's fund backs a Cerebras cluster, Kuwait courts Oracle, Bahrain's cloud goes live" reports
     three events; the "splice" clauses it makes lend parties to none of the others. "X signs a
@@ -198,17 +200,18 @@ def _split_comma_splices(article: Article, facts: Facts) -> None:
     """
     sentence, text = facts.sentence, article.text
     breaks: dict[int, str] = {}
-    for comma in _SPLICE_COMMA.finditer(text, sentence.start, sentence.end):
-        begin = comma.end()
+    joints = sorted({(m.start(), m.end()) for m in _SPLICE_COMMA.finditer(text, sentence.start, sentence.end)}
+                    | {(m.start(), m.end()) for m in _SPLICE_AND.finditer(text, sentence.start, sentence.end)
+                       if any(c.start == m.end() and c.role == "party" for c in facts.countries)})
+    for number, (joint, begin) in enumerate(joints):
         if begin in sentence.clause_starts:
             continue
-        low = max([b for b in breaks if b < begin] + [sentence.clause_starts[sentence.clause_of(comma.start())]])
-        next_comma = text.find(", ", begin, sentence.end)
-        high = sentence.end if next_comma < 0 else next_comma
+        low = max([b for b in breaks if b < begin] + [sentence.clause_starts[sentence.clause_of(joint)]])
+        high = joints[number + 1][0] if number + 1 < len(joints) else sentence.end
         if any(m.start == begin for m in facts.countries):
-            if _reports_event(facts, low, comma.start(), own_country=True) and _reports_event(facts, begin, high):
+            if _reports_event(facts, low, joint, own_country=True) and _reports_event(facts, begin, high):
                 breaks[begin] = "splice"
-        elif _partner_event(facts, low, comma.start(), begin, high):
+        elif _partner_event(facts, low, joint, begin, high):
             breaks[begin] = ","
     _add_breaks(sentence, list(breaks.items()))
 
