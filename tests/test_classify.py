@@ -979,3 +979,19 @@ def test_the_state_whose_licence_holds_a_deal_up_is_not_tagged(text: str) -> Non
 ])
 def test_a_headline_of_several_events_gives_each_state_its_own(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+@pytest.mark.parametrize(("sentence", "day"), [
+    ("Le ministère jordanien a paraphé mardi un protocole d'accord avec Cohere sur l'IA.", "2025-01-21"),
+    ("Jordan's government signed Tuesday a memorandum of understanding with Cohere on Arabic AI.", "2025-01-21"),
+    ("El Gobierno de Jordania firmó este martes un memorando de entendimiento con Cohere sobre IA.", "2025-01-21"),
+])
+def test_a_bare_weekday_dates_the_event_in_the_week_of_publication(sentence: str, day: str) -> None:
+    deals = classify_article("", sentence, "2025-01-22", min_confidence=0.0).deals
+    assert [d.event_date for d in deals] == [day]
+
+
+def test_a_future_weekday_dates_nothing() -> None:
+    text = "Jordan's government signed an AI memorandum of understanding with Cohere; talks resume next Tuesday."
+    deals = classify_article("", text, "2025-01-22", min_confidence=0.0).deals
+    assert [d.event_date for d in deals] == [None]

@@ -39,10 +39,11 @@ _MONTH_DAY = re.compile(
     rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b"
     rf"(?!\s*(?:%|percent|per cent|billion|million|bn|m\b))(?:,?\s+(?P<year>(?:19|20)\d\d))?", re.IGNORECASE)
 _ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
-_WEEKDAY_ONLY = re.compile(rf"\b(?:on|le|el)\s+(?P<weekday>{_WEEKDAY})\b", re.IGNORECASE)
-# "jeudi soir", "mardi dernier": a French weekday without "le"
-_FRENCH_WEEKDAY = re.compile(
-    r"(?<!\w)(?P<weekday>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+(?:soir|matin|dernier)\b", re.IGNORECASE)
+# "on Tuesday", "signed Tuesday", "a paraphé mardi", "firmó el martes", "este lunes": a weekday of the week
+# of publication, read backward from it; not a future one ("next Tuesday", "hasta el viernes", "mardi prochain").
+_WEEKDAY_ONLY = re.compile(
+    rf"(?<!\w)(?<!next\s)(?<!until\s)(?<!by\s)(?<!before\s)(?<!coming\s)(?<!próximo\s)(?<!hasta\sel\s)"
+    rf"(?P<weekday>{_WEEKDAY})\b(?!\s+\d)(?!\s+(?:prochain|next|próximo|que\s+viene))", re.IGNORECASE)
 
 
 def parse_published(published: str | None) -> date | None:
@@ -91,10 +92,9 @@ def find_dates(sentence: str, published: date | None) -> list[tuple[int, str]]:
             if value is not None and not any(abs(match.start() - o) < 12 for o in found):
                 found[match.start()] = value.isoformat()
     if published is not None:
-        for regex in (_WEEKDAY_ONLY, _FRENCH_WEEKDAY):
-            for match in regex.finditer(sentence):
-                if any(abs(match.start() - o) < 24 for o in found):
-                    continue  # "on Thursday, Sept. 25": the full date already says it
-                back = (published.weekday() - WEEKDAYS[match.group("weekday").lower()]) % 7
-                found[match.start()] = (published - timedelta(days=back)).isoformat()
+        for match in _WEEKDAY_ONLY.finditer(sentence):
+            if any(abs(match.start() - o) < 24 for o in found):
+                continue  # "on Thursday, Sept. 25": the full date already says it
+            back = (published.weekday() - WEEKDAYS[match.group("weekday").lower()]) % 7
+            found[match.start()] = (published - timedelta(days=back)).isoformat()
     return sorted(found.items())
