@@ -381,7 +381,12 @@ def _score(first: _Features, second: _Features, settings: DedupeSettings) -> flo
     """Return how strongly two items are one story (higher is closer), or None when they are not."""
     if abs(first.day - second.day) > settings.window_days or _vetoed(first, second):
         return None
-    if first.deals and first.deals == second.deals and abs(first.day - second.day) <= settings.same_deal_days:
+    if (
+        first.deals
+        and first.deals == second.deals
+        and abs(first.day - second.day) <= settings.same_deal_days
+        and _parties_agree(first.event, second.event, settings.max_extra_parties)
+    ):
         # One deal reaching one stage is one event: a translation or a rewrite sharing few words still matches.
         return settings.text_score
     text = _text_score(first, second, settings)

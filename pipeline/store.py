@@ -481,19 +481,22 @@ def _story_for(db: Database, article: Article, ref: int | str | None, local: dic
         ).lastrowid or 0)
         if ref is not None:
             local[str(ref)] = story_id
-    # The story is titled by its earliest article, whatever order the copies arrive in; its signature is
-    # that of its first article to report a deal.
+    # The story is titled by its earliest article, whatever order the copies arrive in; its parties and stage
+    # are those of its earliest article reporting a deal, its date the earliest its members give.
+    when = article.published_at or article.fetched_at
     deals = article.classification.deals if article.classification else []
-    country, partners, stage, event_date = story_signature(deals, article.published_at or article.fetched_at)
+    country, partners, stage, event_date = story_signature(deals, when)
     db.execute(
         """UPDATE stories SET article_count = article_count + 1,
                title = CASE WHEN ? < first_seen THEN ? ELSE title END,
                first_seen = MIN(first_seen, ?),
-               country = COALESCE(country, ?), partners = COALESCE(partners, ?), stage = COALESCE(stage, ?),
-               event_date = COALESCE(event_date, ?)
+               country = CASE WHEN country IS NULL OR (? < first_seen AND ? IS NOT NULL) THEN ? ELSE country END,
+               partners = CASE WHEN partners IS NULL OR (? < first_seen AND ? IS NOT NULL) THEN ? ELSE partners END,
+               stage = CASE WHEN stage IS NULL OR (? < first_seen AND ? IS NOT NULL) THEN ? ELSE stage END,
+               event_date = COALESCE(MIN(event_date, ?), event_date, ?)
            WHERE id = ?""",
-        [article.published_at or article.fetched_at, article.title, article.published_at or article.fetched_at,
-         country, partners, stage, event_date, story_id],
+        [when, article.title, when, when, country, country, when, partners, partners, when, stage, stage,
+         event_date, event_date, story_id],
     )
     return story_id
 
