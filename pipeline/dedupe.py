@@ -264,8 +264,13 @@ def event_signature(item: StoryItem, anchor_chars: int = 6, lead_chars: int = 10
         partners=frozenset(partner for _, partner, _ in pairs),
         stage=max(stages, key=_STAGE_ORDER.index) if stages else None,
         day=item.event_date or (item.published_at or "")[:10] or None,
-        anchors=_anchors(f"{item.title}.\n{item.text[:lead_chars]}", anchor_chars),
+        anchors=_anchors(f"{item.title}.\n{item.text[:lead_chars]}", anchor_chars) - _name_anchors(pairs, anchor_chars),
     )
+
+
+def _name_anchors(pairs: Iterable[DealKey], anchor_chars: int) -> frozenset[str]:
+    """Return the anchors the parties' own names make: the signature already compares those."""
+    return frozenset(_normalise(word)[:anchor_chars] for _, partner, _ in pairs for word in partner.split())
 
 
 def _parse_day(published_at: str | None, now: datetime) -> float:
@@ -306,11 +311,16 @@ def _features(item: StoryItem, settings: DedupeSettings, now: datetime) -> _Feat
 
 def _parties_conflict(first: EventSignature, second: EventSignature) -> bool:
     """Return True when both articles name acting states, sub-national bodies or partners and none are shared."""
-    return any(
-        mine and theirs and not mine & theirs
-        for mine, theirs in ((first.states, second.states), (first.bodies, second.bodies),
-                             (first.partners, second.partners))
+    return (
+        _disjoint(first.states, second.states)
+        or _disjoint(first.bodies, second.bodies)
+        or _disjoint(first.partners, second.partners)
     )
+
+
+def _disjoint(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Return True when both sets are non-empty and share nothing."""
+    return bool(mine) and bool(theirs) and mine.isdisjoint(theirs)
 
 
 def _parties_agree(first: EventSignature, second: EventSignature, max_extra: int) -> bool:
@@ -323,6 +333,8 @@ def _parties_agree(first: EventSignature, second: EventSignature, max_extra: int
 
 def _stages_conflict(first: DealMap, second: DealMap) -> bool:
     """Return True when two articles share deals and every shared deal is at another stage: a new step."""
+    if first == second:
+        return False
     shared = first.keys() & second.keys()
     return bool(shared) and all(first[pair] != second[pair] for pair in shared)
 
@@ -448,12 +460,15 @@ class StoryClusterer:
         features = self._features_for(item)
         self._pending = {item.key: features}
         best: tuple[float, str] | None = None
+        allowed: dict[str, bool] = {}  # story id -> may join, checked once per story
         for candidate in self._candidates(features):
             self.compared += 1
             score = _score(features, candidate, self.settings)
             if score is None or (best is not None and score <= best[0]):
                 continue
-            if self._may_join(features, candidate.story_id):
+            if candidate.story_id not in allowed:
+                allowed[candidate.story_id] = self._may_join(features, candidate.story_id)
+            if allowed[candidate.story_id]:
                 best = (score, candidate.story_id)
         if best is None:
             return None
