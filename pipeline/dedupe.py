@@ -12,13 +12,16 @@ never by the size of the database):
    articles of that window (or one of the article's `min_block_keys` rarest keys, read `rare_df` deep,
    so that a story republished by many outlets is still found); the `max_candidates` sharing the most
    keys are scored. Expired days are evicted as newer articles are added.
-2. Scoring with rapidfuzz: the Indel similarity of the sorted content-word sets of title and lead (their
-   Dice overlap) must reach `text_score`, or `title_text_score` when `fuzz.token_sort_ratio` of the
-   titles reaches `title_score` (a copy that carries only a teaser). Character-level ratios were measured
-   and dropped: two outlets' rewrites of one story score no higher on them than unrelated articles, and
-   blending in the title ratio let template headlines ("X signs MoU with Y") merge different deals.
-3. Vetoes, pair and story: two articles whose deal keys are both known never share a story when their
-   (country, partner) pairs are disjoint or when a pair they share is at different stages.
+2. Scoring. Copies: the Dice overlap of the stemmed content words of title and lead (rapidfuzz Indel on
+   sorted word sets) reaches `text_score`, or `title_text_score` with titles `title_score` alike (a teaser).
+   Independent reports and translations: each article has an `EventSignature` (acting states, bodies and
+   partners from deals and candidates, stage, date, numbers and names as anchors); when the parties agree
+   (a shared state and partner, at most `max_extra_parties` more on a side) the evidence, trigram cosine of
+   the leads plus `anchor_weight` per shared anchor, must reach `event_score`; when one side names no
+   parties it must reach `loose_score`, with `min_anchors` anchors and a `loose_cosine` cosine.
+3. Guards, pair and story: disjoint states, bodies or partners, or every shared deal at another stage,
+   keep two articles apart; a newcomer must also match the story's earliest held member (or agree with
+   its parties), so no vague member bridges two stories, and no member's deals may be at another stage.
 """
 
 from __future__ import annotations
