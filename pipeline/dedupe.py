@@ -12,13 +12,16 @@ never by the size of the database):
    articles of that window (or one of the article's `min_block_keys` rarest keys, read `rare_df` deep,
    so that a story republished by many outlets is still found); the `max_candidates` sharing the most
    keys are scored. Expired days are evicted as newer articles are added.
-2. Scoring with rapidfuzz: the Indel similarity of the sorted content-word sets of title and lead (their
-   Dice overlap) must reach `text_score`, or `title_text_score` when `fuzz.token_sort_ratio` of the
-   titles reaches `title_score` (a copy that carries only a teaser). Character-level ratios were measured
-   and dropped: two outlets' rewrites of one story score no higher on them than unrelated articles, and
-   blending in the title ratio let template headlines ("X signs MoU with Y") merge different deals.
-3. Vetoes, pair and story: two articles whose deal keys are both known never share a story when their
-   (country, partner) pairs are disjoint or when a pair they share is at different stages.
+2. Scoring. Copies: the Dice overlap of the stemmed content words of title and lead (rapidfuzz Indel on
+   sorted word sets) reaches `text_score`, or `title_text_score` with titles `title_score` alike (a teaser).
+   Independent reports and translations: each article has an `EventSignature` (acting states, bodies and
+   partners from deals and candidates, stage, date, numbers and names as anchors); when the parties agree
+   (a shared state and partner, at most `max_extra_parties` more on a side) the evidence, trigram cosine of
+   the leads plus `anchor_weight` per shared anchor, must reach `event_score`; when one side names no
+   parties it must reach `loose_score`, with `min_anchors` anchors and a `loose_cosine` cosine.
+3. Guards, pair and story: disjoint states, bodies or partners, or every shared deal at another stage,
+   keep two articles apart; a newcomer must also match the story's earliest held member (or agree with
+   its parties), so no vague member bridges two stories, and no member's deals may be at another stage.
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime, timezone
 from itertools import chain, islice
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
+
+from pipeline.models import Classification
 
 LOGGER = logging.getLogger(__name__)
 
@@ -81,17 +87,29 @@ class DedupeSettings:
     title_text_score: float = 20.0  # the overlap still needed when the titles are that close
     min_shared_words: int = 5  # fewer shared content words is chance (template headlines)
     same_deal_days: float = 2.0  # identical (country, partner, stage) keys this close are one event, in any language
+    gram_chars: int = 300  # body characters whose trigrams are compared (with the title): the lead says the event
+    anchor_chars: int = 6  # names are cut to this prefix ("Kabogo's", "Kabogo")
+    anchor_weight: float = 0.06  # event evidence per shared anchor, added to the trigram cosine...
+    max_anchors: int = 5  # ...for at most this many anchors
+    event_score: float = 0.35  # evidence from which two articles whose parties agree are one event
+    loose_score: float = 0.6  # evidence needed when the parties cannot be compared (one side names none)
+    min_anchors: int = 3  # shared anchors also needed then...
+    loose_cosine: float = 0.4  # ...and this trigram cosine: a roundup shares many anchors with each event it retells
+    max_extra_parties: int = 1  # parties one side may name beyond the other's and still agree (a spurious one)
 
     def __post_init__(self) -> None:
         """Refuse settings that would make every article its own story or every pair one story."""
-        for name in ("window_days", "late_days", "text_score", "title_score", "title_text_score", "same_deal_days"):
+        for name in ("window_days", "late_days", "text_score", "title_score", "title_text_score", "same_deal_days",
+                     "anchor_weight", "event_score", "loose_score", "loose_cosine"):
             if getattr(self, name) < 0:
                 raise ValueError(f"dedupe setting {name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("lead_chars", "stem_chars", "rare_df", "max_candidates", "min_shared_words"):
+        for name in ("lead_chars", "stem_chars", "rare_df", "max_candidates", "min_shared_words", "gram_chars",
+                     "anchor_chars", "max_anchors"):
             if getattr(self, name) < 1:
                 raise ValueError(f"dedupe setting {name} must be >= 1, got {getattr(self, name)!r}")
-        if self.min_block_keys < 0:
-            raise ValueError(f"dedupe setting min_block_keys must be >= 0, got {self.min_block_keys!r}")
+        for name in ("min_block_keys", "min_anchors", "max_extra_parties"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"dedupe setting {name} must be >= 0, got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,21 @@ class StoryItem:
     published_at: str | None  # ISO 8601 date or datetime, UTC; None means "now"
     deal_keys: frozenset[DealKey] = frozenset()  # (country, partner, stage) from the classifier
     story_id: str | None = None  # set for items already stored in a story
+    candidate_keys: frozenset[DealKey] = frozenset()  # lower-confidence pairs: evidence of the parties, never a veto
+    bodies: frozenset[str] = frozenset()  # sub-national governments acting ("Telangana"), from deals and candidates
+    event_date: str | None = None  # YYYY-MM-DD of the deal's event when the classifier found one
+
+
+@dataclass(frozen=True)
+class EventSignature:
+    """What an article says happened, in terms that survive rewording and translation."""
+
+    states: frozenset[str]  # ISO codes of the acting states, from deals and candidates
+    bodies: frozenset[str]  # normalised names of acting sub-national governments
+    partners: frozenset[str]  # canonical partner names, from deals and candidates
+    stage: str | None  # the furthest stage among the confident deals
+    day: str | None  # the event date, else the publication date (YYYY-MM-DD)
+    anchors: frozenset[str]  # numbers and capitalised names of title and lead, accent-folded and cut
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +150,13 @@ class _Features:
     words: tuple[str, ...]  # sorted distinct stemmed content words of the title and the lead
     deals: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (country, partner) -> stages
     source: tuple[str, str] = ("", "")  # (title, text) the features came from, to reuse them in `add`
+    event: EventSignature = EventSignature(frozenset(), frozenset(), frozenset(), None, None, frozenset())
+    lead: str = ""  # title and the first gram_chars of the body, whose trigrams are compared
+
+    @cached_property
+    def grams(self) -> dict[str, float]:
+        """Return the lead's trigram vector, built on first use: most pairs are settled before it is needed."""
+        return _trigrams(self.lead)
 
     def signature(self) -> frozenset[tuple[tuple[str, str], frozenset[str]]]:
         """Return the item's deal keys as one hashable value: members with equal ones veto alike."""
@@ -124,8 +164,19 @@ class _Features:
 
     def blocking_keys(self) -> tuple[str, ...]:
         """Return the index keys of this item: its content words and its (country, partner) pairs."""
-        pairs = sorted(f"{_DEAL_TOKEN_PREFIX}{country}|{partner}" for country, partner in self.deals)
-        return self.words + tuple(pairs)
+        pairs = self.deals.keys() | {(state, partner) for state in self.event.states for partner in self.event.partners}
+        return self.words + tuple(sorted(f"{_DEAL_TOKEN_PREFIX}{country}|{partner}" for country, partner in pairs))
+
+
+@dataclass
+class _Story:
+    """What a new article is checked against before it joins a story: its first member and its members' deals."""
+
+    members: dict[str, _Features]  # held members by key, in the order they were held
+    representative: _Features  # the earliest held member: every newcomer must match it, so no chain drifts away
+    # How many held members carry each distinct set of deal keys: thousands of copies of one story
+    # share a handful of sets, so the stage check costs the same whatever the story's size.
+    deal_sets: Counter[frozenset[tuple[tuple[str, str], frozenset[str]]]] = field(default_factory=Counter)
 
 
 @dataclass
@@ -156,6 +207,73 @@ def _words(normalised: str) -> list[str]:
 def _stem(word: str, stem_chars: int) -> str:
     """Return word cut to stem_chars, numbers whole."""
     return word if word[0].isdigit() else word[:stem_chars]
+
+
+_STAGE_ORDER = ("talks", "mou", "agreement", "launched", "stalled")
+_SENTENCE_RE = re.compile(r"(?<=[.!?:])\s+|\n+")
+_TOKEN_RE = re.compile(r"[^\W_][\w'’-]*")
+_NUMBER_RE = re.compile(r"\d(?:[\d.,  ]*\d)?")
+
+
+def _anchors(text: str, anchor_chars: int) -> frozenset[str]:
+    """Return the language-independent anchors of text: numbers and names capitalised inside a sentence.
+
+    Numbers keep their digits only ("20,000", "20.000" and "20 000" agree) and lose trailing zeros
+    ("1.5 billion" and "1,5 milliard" agree); years are left out, most articles of a window share them.
+    Names are accent-folded and cut to anchor_chars, so "Kabogo" and "Kabogo's" agree.
+    """
+    found: set[str] = set()
+    for number in _NUMBER_RE.findall(text):
+        digits = re.sub(r"\D", "", number)
+        if len(digits) >= 2 and not (len(digits) == 4 and digits[:2] in ("19", "20")):
+            found.add("#" + (digits.rstrip("0") or "0"))
+    for sentence in _SENTENCE_RE.split(text):
+        for token in _TOKEN_RE.findall(sentence)[1:]:
+            if token[0].isupper():
+                name = _normalise(re.split(r"['’]", token)[0] if len(token.split("'")[0]) > 2 else token)
+                if len(name) > 2 and name not in STOPWORDS:
+                    found.add(name[:anchor_chars])
+    return frozenset(found)
+
+
+def _trigrams(text: str) -> dict[str, float]:
+    """Return the unit-length vector of character trigrams of text's content words (padded with spaces).
+
+    Trigrams of content words survive inflection and translation of names ("Kenya"/"Kenia",
+    "memorandum"/"memorando") where whole words do not.
+    """
+    counts: Counter[str] = Counter()
+    for word in _words(_normalise(text)):
+        padded = f" {word} "
+        counts.update(padded[index : index + 3] for index in range(len(padded) - 2))
+    norm = math.sqrt(sum(value * value for value in counts.values())) or 1.0
+    return {gram: value / norm for gram, value in counts.items()}
+
+
+def _cosine(first: Mapping[str, float], second: Mapping[str, float]) -> float:
+    """Return the cosine of two unit-length vectors."""
+    if len(second) < len(first):
+        first, second = second, first
+    return sum(value * second.get(gram, 0.0) for gram, value in first.items())
+
+
+def event_signature(item: StoryItem, anchor_chars: int = 6, lead_chars: int = 1000) -> EventSignature:
+    """Return the event signature of an article: its parties, stage, date and anchors."""
+    pairs = item.deal_keys | item.candidate_keys
+    stages = [stage for _, _, stage in item.deal_keys if stage in _STAGE_ORDER]
+    return EventSignature(
+        states=frozenset(country for country, _, _ in pairs),
+        bodies=frozenset(_normalise(body) for body in item.bodies),
+        partners=frozenset(partner for _, partner, _ in pairs),
+        stage=max(stages, key=_STAGE_ORDER.index) if stages else None,
+        day=item.event_date or (item.published_at or "")[:10] or None,
+        anchors=_anchors(f"{item.title}.\n{item.text[:lead_chars]}", anchor_chars) - _name_anchors(pairs, anchor_chars),
+    )
+
+
+def _name_anchors(pairs: Iterable[DealKey], anchor_chars: int) -> frozenset[str]:
+    """Return the anchors the parties' own names make: the signature already compares those."""
+    return frozenset(_normalise(word)[:anchor_chars] for _, partner, _ in pairs for word in partner.split())
 
 
 def _parse_day(published_at: str | None, now: datetime) -> float:
@@ -189,30 +307,55 @@ def _features(item: StoryItem, settings: DedupeSettings, now: datetime) -> _Feat
         words=tuple(sorted({_stem(word, settings.stem_chars) for word in title_words + lead_words})),
         deals=deals,
         source=(item.title, item.text),
+        event=event_signature(item, settings.anchor_chars, settings.lead_chars),
+        lead=f"{item.title}\n{item.text[: settings.gram_chars]}",
     )
 
 
-def _deals_conflict(first: _Features, second: _Features) -> bool:
-    """Return True when both items have deal keys that say they report different deals or stages."""
-    return _deal_maps_conflict(first.deals, second.deals)
+def _parties_conflict(first: EventSignature, second: EventSignature) -> bool:
+    """Return True when both articles name acting states, sub-national bodies or partners and none are shared."""
+    return (
+        _disjoint(first.states, second.states)
+        or _disjoint(first.bodies, second.bodies)
+        or _disjoint(first.partners, second.partners)
+    )
 
 
-def _deal_maps_conflict(first: DealMap, second: DealMap) -> bool:
-    if not first or not second:
+def _disjoint(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Return True when both sets are non-empty and share nothing."""
+    return bool(mine) and bool(theirs) and mine.isdisjoint(theirs)
+
+
+def _parties_agree(first: EventSignature, second: EventSignature, max_extra: int) -> bool:
+    """Return True when both articles name a shared state and a shared partner, each at most max_extra beyond."""
+    for mine, theirs in ((first.states, second.states), (first.partners, second.partners)):
+        if not mine & theirs or len(mine - theirs) > max_extra or len(theirs - mine) > max_extra:
+            return False
+    return True
+
+
+def _stages_conflict(first: DealMap, second: DealMap) -> bool:
+    """Return True when two articles share deals and every shared deal is at another stage: a new step."""
+    if first == second:
         return False
     shared = first.keys() & second.keys()
-    if not shared:
+    return bool(shared) and all(first[pair] != second[pair] for pair in shared)
+
+
+def _vetoed(first: _Features, second: _Features) -> bool:
+    """Return True when the signatures say two articles report different events."""
+    if _parties_conflict(first.event, second.event) or _stages_conflict(first.deals, second.deals):
         return True
-    return any(first[pair] != second[pair] for pair in shared)
+    # Confident deals with no pair in common are two deals unless the candidates show the same parties.
+    return (
+        bool(first.deals and second.deals)
+        and not first.deals.keys() & second.deals.keys()
+        and not (first.event.states & second.event.states and first.event.partners & second.event.partners)
+    )
 
 
-def _score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
-    """Return the word overlap (0-100) of two items that are one story, or None when they are not."""
-    if abs(first.day - second.day) > settings.window_days or _deals_conflict(first, second):
-        return None
-    if first.deals and first.deals == second.deals and abs(first.day - second.day) <= settings.same_deal_days:
-        # One deal reaching one stage is one event: a translation or a rewrite sharing few words still matches.
-        return settings.text_score
+def _text_score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
+    """Return the word overlap (0-100) when the two texts are copies of one report, else None."""
     # On sorted distinct words the Indel (LCS) similarity is the Dice overlap of the two word sets.
     overlap = 100.0 * Indel.normalized_similarity(first.words, second.words)
     if overlap * (len(first.words) + len(second.words)) < 200.0 * settings.min_shared_words:
@@ -227,6 +370,57 @@ def _score(first: _Features, second: _Features, settings: DedupeSettings) -> flo
     ):
         return overlap
     return None
+
+
+def _event_score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
+    """Return 100 x the evidence when two independently written reports tell one event, else None."""
+    shared = len(first.event.anchors & second.event.anchors)
+    if _parties_agree(first.event, second.event, settings.max_extra_parties):
+        needed, cosine_floor = settings.event_score, 0.0
+    elif shared >= settings.min_anchors and not (_named_parties(first) and _named_parties(second)):
+        # One side names no parties: the text alone must say it, and strongly.
+        needed, cosine_floor = settings.loose_score, settings.loose_cosine
+    else:
+        return None  # both name parties that do not agree: only the word overlap may join them
+    cosine = _cosine(first.grams, second.grams)
+    evidence = cosine + settings.anchor_weight * min(shared, settings.max_anchors)
+    return 100.0 * evidence if evidence >= needed and cosine >= cosine_floor else None
+
+
+def _named_parties(features: _Features) -> bool:
+    """Return True when the article names both a state and a partner."""
+    return bool(features.event.states and features.event.partners)
+
+
+def _score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
+    """Return how strongly two items are one story (higher is closer), or None when they are not."""
+    if abs(first.day - second.day) > settings.window_days or _vetoed(first, second):
+        return None
+    if (
+        first.deals
+        and first.deals == second.deals
+        and abs(first.day - second.day) <= settings.same_deal_days
+        and _parties_agree(first.event, second.event, settings.max_extra_parties)
+    ):
+        # One deal reaching one stage is one event: a translation or a rewrite sharing few words still matches.
+        return settings.text_score
+    text = _text_score(first, second, settings)
+    return text if text is not None else _event_score(first, second, settings)
+
+
+def story_item(key: str, title: str, text: str, published_at: str | None,
+               classification: Classification | None, story_id: str | None = None) -> StoryItem:
+    """Return the clustering view of a classified article: its deals, candidates, bodies and event date."""
+    deals = classification.deals if classification else []
+    candidates = classification.candidates if classification else []
+    dates = sorted(mention.event_date for mention in deals + candidates if mention.event_date)
+    return StoryItem(
+        key=key, title=title, text=text, published_at=published_at, story_id=story_id,
+        deal_keys=frozenset((mention.country, mention.partner, mention.stage) for mention in deals),
+        candidate_keys=frozenset((mention.country, mention.partner, mention.stage) for mention in candidates),
+        bodies=frozenset(mention.body for mention in deals + candidates if mention.body),
+        event_date=dates[0] if dates else None,
+    )
 
 
 def is_same_story(
@@ -247,9 +441,7 @@ class StoryClusterer:
         self.compared = 0  # candidate pairs scored, for the bench
         self._buckets: dict[int, _Bucket] = {}
         self._held: dict[str, _Features] = {}
-        # Per story, how many held members carry each distinct set of deal keys: thousands of copies
-        # of one story share a handful of sets, so the story veto costs the same whatever its size.
-        self._stories: dict[str, Counter[frozenset[tuple[tuple[str, str], frozenset[str]]]]] = {}
+        self._stories: dict[str, _Story] = {}
         self._pending: dict[str, _Features] = {}
         self._newest: float | None = None
 
@@ -271,16 +463,19 @@ class StoryClusterer:
         features = self._features_for(item)
         self._pending = {item.key: features}
         best: tuple[float, str] | None = None
+        allowed: dict[str, bool] = {}  # story id -> may join, checked once per story
         for candidate in self._candidates(features):
             self.compared += 1
             score = _score(features, candidate, self.settings)
             if score is None or (best is not None and score <= best[0]):
                 continue
-            if not self._story_conflicts(features, candidate.story_id):
+            if candidate.story_id not in allowed:
+                allowed[candidate.story_id] = self._may_join(features, candidate.story_id)
+            if allowed[candidate.story_id]:
                 best = (score, candidate.story_id)
         if best is None:
             return None
-        LOGGER.debug("article %s joins story %s (word overlap %.0f)", item.key, best[1], best[0])
+        LOGGER.debug("article %s joins story %s (score %.0f)", item.key, best[1], best[0])
         return best[1]
 
     def add(self, item: StoryItem) -> None:
@@ -312,19 +507,28 @@ class StoryClusterer:
         for token in features.blocking_keys():
             bucket.postings.setdefault(token, []).append(features)
         self._held[features.key] = features
-        self._stories.setdefault(features.story_id, Counter())[features.signature()] += 1
+        story = self._stories.setdefault(features.story_id, _Story({}, features))
+        story.members[features.key] = features
+        story.deal_sets[features.signature()] += 1
 
     def _evict(self, horizon: float) -> None:
         """Drop the day buckets that end before horizon (days since the epoch)."""
         for day in [day for day in self._buckets if day + 1 <= horizon]:
             for features in self._buckets.pop(day).items:
                 del self._held[features.key]
-                signatures = self._stories[features.story_id]
-                signatures[features.signature()] -= 1
-                if not signatures[features.signature()]:
-                    del signatures[features.signature()]
-                if not signatures:
-                    del self._stories[features.story_id]
+                self._release(features)
+
+    def _release(self, features: _Features) -> None:
+        """Remove an evicted item from its story, handing the story to its next member when it was the first."""
+        story = self._stories[features.story_id]
+        del story.members[features.key]
+        story.deal_sets[features.signature()] -= 1
+        if not story.deal_sets[features.signature()]:
+            del story.deal_sets[features.signature()]
+        if not story.members:
+            del self._stories[features.story_id]
+        elif story.representative is features:
+            story.representative = next(iter(story.members.values()))
 
     def _candidates(self, features: _Features) -> list[_Features]:
         """Return the held items in the window that share the most rare blocking keys with features."""
@@ -353,16 +557,24 @@ class StoryClusterer:
         best = heapq.nlargest(self.settings.max_candidates, shared.items(), key=lambda kv: (kv[1], kv[0]))
         return [by_key[key] for key, _ in best]
 
-    def _story_conflicts(self, features: _Features, story_id: str) -> bool:
-        """Return True when a held member of the story has deal keys that forbid features from joining it.
+    def _may_join(self, features: _Features, story_id: str) -> bool:
+        """Return True when features may join the story: it matches the story's first member and no member's stage.
 
-        At most MAX_STORY_SIGNATURES distinct deal-key sets are read, so the cost per article is
-        capped even for a story that somehow gathered more.
+        Matching one member is not enough: a vague article could otherwise bridge two stories. At most
+        MAX_STORY_SIGNATURES distinct deal-key sets are read, so the cost per article is capped even for
+        a story that somehow gathered more.
         """
-        if not features.deals:
-            return False
-        signatures = islice(self._stories.get(story_id, ()), MAX_STORY_SIGNATURES)
-        return any(_deal_maps_conflict(features.deals, dict(signature)) for signature in signatures)
+        story = self._stories.get(story_id)
+        if story is None:
+            return True
+        representative = story.representative
+        if representative.key != features.key and _score(features, representative, self.settings) is None:
+            if not _parties_agree(features.event, representative.event, self.settings.max_extra_parties):
+                return False
+            if _vetoed(features, representative):
+                return False
+        signatures = islice(story.deal_sets, MAX_STORY_SIGNATURES)
+        return not any(_stages_conflict(features.deals, dict(signature)) for signature in signatures)
 
 
 def assign_all(clusterer: StoryClusterer, items: Iterable[StoryItem]) -> dict[str, str]:

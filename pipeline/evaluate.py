@@ -271,13 +271,11 @@ def _story_scores(items: list[tuple[dict[str, Any], Classification]]) -> dict[st
     if not truth:
         return None
     try:
-        from pipeline.dedupe import StoryItem, cluster, pairwise_scores
+        from pipeline.dedupe import cluster, pairwise_scores, story_item
     except ImportError:
         LOGGER.info("no story deduper available; stories not scored")
         return None
-    story_items = [StoryItem(key=str(r["id"]), title=r.get("title") or "", text=r.get("text") or "",
-                             published_at=r.get("published"),
-                             deal_keys=frozenset((d.country, d.partner, d.stage) for d in c.deals))
+    story_items = [story_item(str(r["id"]), r.get("title") or "", (r.get("text") or "")[:2000], r.get("published"), c)
                    for r, c in items if str(r.get("id")) in truth]
     precision, recall, f1 = pairwise_scores(cluster(story_items), truth)
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}

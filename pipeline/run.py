@@ -16,14 +16,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pipeline import store
+from pipeline import dedupe, store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
 from pipeline.corpus import published_text, read_jsonl, record_problem
@@ -265,23 +265,29 @@ def assign_stories(db: store.Database, articles: list[Article], settings: Dedupe
         joined = clusterer.assign(item)
         story = joined or f"new:{index}"
         refs[index] = int(story) if story.isdigit() else story
-        clusterer.add(StoryItem(item.key, item.title, item.text, item.published_at, item.deal_keys, story))
+        clusterer.add(replace(item, story_id=story))
     return [refs[i] for i in range(len(articles))]
 
 
 def story_item(key: str, article: Article) -> StoryItem:
     """Return the clustering view of an article."""
-    deals = article.classification.deals if article.classification else []
-    return StoryItem(key=key, title=article.title, text=article.text[:2000],
-                     published_at=article.published_at or article.fetched_at,
-                     deal_keys=frozenset((d.country, d.partner, d.stage) for d in deals))
+    return dedupe.story_item(key, article.title, article.text[:2000], article.published_at or article.fetched_at,
+                             article.classification)
 
 
 def _stored_item(row: dict[str, Any]) -> StoryItem:
-    keys = frozenset(tuple(k.split("|")) for k in (row["deal_keys"] or "").split(";") if k.count("|") == 2)
     return StoryItem(key=str(row["id"]), title=row["title"] or "", text=row["text"] or "",
-                     published_at=row["published_at"], deal_keys=keys,  # type: ignore[arg-type]
-                     story_id=str(row["story_id"]) if row["story_id"] is not None else None)
+                     published_at=row["published_at"], deal_keys=_keys(row["deal_keys"]),
+                     story_id=str(row["story_id"]) if row["story_id"] is not None else None,
+                     candidate_keys=_keys(row["candidate_keys"]),
+                     bodies=frozenset(body for body in (row["bodies"] or "").split(";") if body),
+                     event_date=row["event_date"])
+
+
+def _keys(joined: str | None) -> frozenset[tuple[str, str, str]]:
+    """Return the (country, partner, stage) keys of a "CC|partner|stage;..." list from `store.story_window`."""
+    keys = (tuple(key.split("|")) for key in (joined or "").split(";") if key.count("|") == 2)
+    return frozenset(keys)  # type: ignore[arg-type]
 
 
 def _as_datetime(value: str) -> str:

@@ -139,6 +139,42 @@ def m004_timestamps_with_time(db: Database) -> None:
                        WHERE {column} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'""")
 
 
+@migrations()
+def m005_story_signatures(db: Database) -> None:
+    """Give each story its event signature (country, partners, stage, event date), so SQL lists events.
+
+    Stored stories take the signature of their earliest article that reports a deal.
+    """
+    for column in ("country", "partners", "stage", "event_date"):
+        db.table("stories").add_column(column, str)
+    rows = db.execute(
+        """SELECT a.story_id, a.id, d.country, d.partner, m.stage, m.event_date, a.published_at, m.confidence
+           FROM deal_mentions m JOIN deals d ON d.id = m.deal_id JOIN articles a ON a.id = m.article_id
+           WHERE a.story_id IS NOT NULL ORDER BY a.story_id, COALESCE(a.published_at, a.fetched_at), a.id"""
+    ).fetchall()
+    first_article: dict[int, tuple[int, list[DealMention], str | None]] = {}
+    for story_id, article_id, country, partner, stage, event_date, published, confidence in rows:
+        first = first_article.setdefault(story_id, (article_id, [], published))
+        if first[0] == article_id:
+            first[1].append(DealMention(country, partner, stage, event_date, confidence=confidence or 0.0))
+    for story_id, (_, deals, published) in first_article.items():
+        db.execute("UPDATE stories SET country = ?, partners = ?, stage = ?, event_date = ? WHERE id = ?",
+                   [*story_signature(deals, published), story_id])
+
+
+def story_signature(deals: Sequence[DealMention], published_at: str | None) -> tuple[str | None, ...]:
+    """Return (country, partners, stage, event date) of the event an article's deals report, or Nones.
+
+    The event is the most confident deal's: its country, every partner dealing with that country
+    (comma-separated), its stage and its event date, else the publication date.
+    """
+    if not deals:
+        return (None, None, None, None)
+    lead = max(deals, key=lambda deal: deal.confidence)
+    partners = sorted({deal.partner for deal in deals if deal.country == lead.country})
+    return (lead.country, ", ".join(partners), lead.stage, lead.event_date or (published_at or "")[:10] or None)
+
+
 def open_db(path: Path | str, *, readonly: bool = False, busy_timeout: float = 30.0) -> Database:
     """Return the database at `path` in WAL mode with every migration applied (created if missing).
 
@@ -339,18 +375,26 @@ def find_articles(db: Database, urls: Iterable[str], hashes: Iterable[str]) -> t
 
 
 def story_window(db: Database, start: str, end: str, limit: int = 20000) -> list[dict[str, Any]]:
-    """Return stored articles published in [start, end] with their story and deal keys, for clustering."""
+    """Return stored articles published in [start, end] with their story and event signature, for clustering."""
     rows = db.execute(
         """SELECT a.id, a.title, substr(a.text, 1, 2000) AS text, COALESCE(a.published_at, a.fetched_at),
                   a.story_id,
                   (SELECT group_concat(d.country || '|' || d.partner || '|' || m.stage, ';')
-                   FROM deal_mentions m JOIN deals d ON d.id = m.deal_id WHERE m.article_id = a.id)
+                   FROM deal_mentions m JOIN deals d ON d.id = m.deal_id WHERE m.article_id = a.id),
+                  (SELECT group_concat(c.country || '|' || c.partner || '|' || c.stage, ';')
+                   FROM deal_candidates c WHERE c.article_id = a.id),
+                  (SELECT group_concat(body, ';') FROM (
+                       SELECT m.body FROM deal_mentions m WHERE m.article_id = a.id AND m.body IS NOT NULL
+                       UNION SELECT c.body FROM deal_candidates c WHERE c.article_id = a.id AND c.body IS NOT NULL)),
+                  (SELECT MIN(event_date) FROM (
+                       SELECT m.event_date FROM deal_mentions m WHERE m.article_id = a.id
+                       UNION ALL SELECT c.event_date FROM deal_candidates c WHERE c.article_id = a.id))
            FROM articles a
            WHERE COALESCE(a.published_at, a.fetched_at) BETWEEN ? AND ?
            ORDER BY COALESCE(a.published_at, a.fetched_at) DESC LIMIT ?""",
         [start, end, limit],
     ).fetchall()
-    keys = ("id", "title", "text", "published_at", "story_id", "deal_keys")
+    keys = ("id", "title", "text", "published_at", "story_id", "deal_keys", "candidate_keys", "bodies", "event_date")
     return [dict(zip(keys, row)) for row in rows]
 
 
@@ -437,14 +481,22 @@ def _story_for(db: Database, article: Article, ref: int | str | None, local: dic
         ).lastrowid or 0)
         if ref is not None:
             local[str(ref)] = story_id
-    # The story is titled by its earliest article, whatever order the copies arrive in.
+    # The story is titled by its earliest article, whatever order the copies arrive in; its parties and stage
+    # are those of its earliest article reporting a deal, its date the earliest its members give.
+    when = article.published_at or article.fetched_at
+    deals = article.classification.deals if article.classification else []
+    country, partners, stage, event_date = story_signature(deals, when)
     db.execute(
         """UPDATE stories SET article_count = article_count + 1,
                title = CASE WHEN ? < first_seen THEN ? ELSE title END,
-               first_seen = MIN(first_seen, ?)
+               first_seen = MIN(first_seen, ?),
+               country = CASE WHEN country IS NULL OR (? < first_seen AND ? IS NOT NULL) THEN ? ELSE country END,
+               partners = CASE WHEN partners IS NULL OR (? < first_seen AND ? IS NOT NULL) THEN ? ELSE partners END,
+               stage = CASE WHEN stage IS NULL OR (? < first_seen AND ? IS NOT NULL) THEN ? ELSE stage END,
+               event_date = COALESCE(MIN(event_date, ?), event_date, ?)
            WHERE id = ?""",
-        [article.published_at or article.fetched_at, article.title, article.published_at or article.fetched_at,
-         story_id],
+        [when, article.title, when, when, country, country, when, partners, partners, when, stage, stage,
+         event_date, event_date, story_id],
     )
     return story_id
 
