@@ -213,7 +213,8 @@ _EXPORT_BEFORE = re.compile(
     r"(?:the\s+|los\s+)?$", re.IGNORECASE)
 # "... on hold because the United States has not issued the export licence": the cause of a stall
 _CAUSE_BEFORE = re.compile(r"\b(?:because|as|since|until|porque|hasta\s+que|car|parce\s+que|tant\s+que)\s+"
-                           r"(?:the\s+|los\s+|les\s+|l')?$", re.IGNORECASE)
+                           r"(?:the\s+|los\s+|las\s+|les\s+|l')?(?:(?:authorities|autorités|autoridades|government|"
+                           r"gouvernement|gobierno|administration|administración)\s+)?$", re.IGNORECASE)
 _LICENCE_AFTER = re.compile(r"^\s+(?:[\w'-]+\s+){0,5}?(?:export|licen[cs]es?|licencias?|approvals?|autorisations?|"
                             r"autorizaci[oó]n(?:es)?)\b", re.IGNORECASE)
 
