@@ -6,7 +6,7 @@ which its errors were fixed only with general rules and vocabulary from general 
 with lookups keyed on its titles, sentences or names. The next set then measured how far those rules
 generalised (deal = (country, partner, stage) F1; the README has relevance too):
 
-| set | articles | deal F1 when first scored (classifier) | after development (2026.12.8) |
+| set | articles | deal F1 when first scored (classifier) | after development (2026.12.11) |
 | --- | --- | --- | --- |
 | holdout  | 60 | 0.753 (2026.11.1) | 0.989 |
 | holdout2 | 60 | 0.762 (2026.11.2) | 0.988 |
@@ -19,12 +19,12 @@ generalised (deal = (country, partner, stage) F1; the README has relevance too):
 | fresh9   | 45 | 0.847 (2026.12.4) | 0.897 |
 | real10   | 50 | 0.757 (2026.12.6) | 0.832 |
 | fresh11  | 45 | 0.522 (2026.12.6) | 0.696 |
-| real12   | 50 | 0.916 (2026.12.8) | not developed on yet |
-| fresh13  | 45 | 0.842 (2026.12.8) | not developed on yet |
+| real12   | 50 | 0.916 (2026.12.8) | 0.971 |
+| fresh13  | 45 | 0.842 (2026.12.8) | 0.875 |
 
 The floors below pin what the rules reach on the developed sets, so that a regression fails. The
-first-scored figures are the honest measure of accuracy on unseen news; the sets not developed on
-yet only have a guard that they still run and stay clear of chance.
+first-scored figures are the honest measure of accuracy on unseen news; every set here has now
+been developed on, so the next blind set is the next honest measure.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ FLOORS = {
     "fresh9.jsonl": Floors(0.95, 0.90, 0.88, 0.91, 0.82),
     "real10.jsonl": Floors(0.92, 0.89, 0.81, 0.82, 0.6),
     "fresh11.jsonl": Floors(0.89, 0.77, 0.67, 0.77, 0.55),
-    "real12.jsonl": Floors(0.93, 0.85, 0.80, 0.80, 0.0),  # blind until developed on: a guard, not a target
-    "fresh13.jsonl": Floors(0.90, 0.80, 0.75, 0.75, 0.0),
+    "real12.jsonl": Floors(0.97, 0.95, 0.95, 0.94, 0.93),
+    "fresh13.jsonl": Floors(0.95, 0.92, 0.85, 0.85, 0.83),
 }
 
 
