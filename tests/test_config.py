@@ -99,6 +99,8 @@ def test_missing_config_file(tmp_path: Path) -> None:
         ('[classify]\nmin_confidence = 1.5\n', "[classify]: key 'min_confidence'"),
         ('[classify]\nmin_confidence = "high"\n', "[classify]: key 'min_confidence'"),
         ('[classify]\nmin_confidnce = 0.5\n', "[classify]: key 'min_confidnce'"),
+        ('[dedupe]\nloose_cosine = 5\n', "[dedupe]: key 'loose_cosine'"),
+        ('[dedupe]\nevent_score = inf\n', "[dedupe]: key 'event_score'"),
         ('[[sources]]\nname = "a"\nurl = "x.xml"\nevery = "99999999999d"\n', "source 'a': key 'every'"),
         ('[[sources]]\nname = "a"\nurl = "x.xml"\nevery = 30\n', "source 'a': key 'every'"),
         ('[[sources]]\nname = "(digest)"\nurl = "x.xml"\n', "source '(digest)': key 'name'"),
