@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import signal
 import sqlite3
 import sys
@@ -217,6 +218,36 @@ def sources(config_path: Path | None, db_path: Path | None) -> None:
     widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headers)]
     for line in [headers, ["-" * w for w in widths], *table]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+
+
+@main.command()
+@click.argument("table", type=click.Choice(["deals", "mentions", "stories", "articles"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json"]), default="csv", show_default=True,
+              help="CSV with a header row, JSON Lines, or one JSON array.")
+@click.option("--since", help="Only rows from this date (YYYY-MM-DD) or UTC time on: deals last seen, mentions "
+                              "seen, stories first seen, articles fetched.")
+@click.option("--country", help="Only rows about this country (ISO 3166-1 alpha-2, or EU).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file (default: stdout).")
+@config_options
+def export(table: str, fmt: str, since: str | None, country: str | None, out: Path | None,
+           config_path: Path | None, db_path: Path | None) -> None:
+    """Write a stored table (deals, mentions, stories, articles) as CSV, JSON Lines or JSON, row by row."""
+    from pipeline.export import write_rows
+    from pipeline.store import export_rows
+
+    if since is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T[\d:]+Z?)?", since):
+        raise InputError(f"--since: {since!r} is not a date like 2025-09-12")
+    if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country):
+        raise InputError(f"--country: {country!r} is not a two-letter country code")
+    settings = load(config_path, db_path, need_config=False)
+    db = open_settings_db(settings, readonly=True)
+    columns, rows = export_rows(db, table, since, country)
+    if out is None:
+        write_rows(sys.stdout, columns, rows, fmt)
+        return
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        count = write_rows(handle, columns, rows, fmt)
+    click.echo(f"{count} {table} rows written to {out}", err=True)
 
 
 @main.command()

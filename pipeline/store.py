@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database, Migrations
 
@@ -726,3 +726,51 @@ def _digest_stories(db: Database, start: str, end: str, article_time: str) -> li
             ).fetchall()
         ]
     return stories
+
+
+# --- export --------------------------------------------------------------------------------------
+
+class _Export(NamedTuple):
+    """One exported table: its query, its row key, the time --since filters on, and how --country selects."""
+
+    query: str
+    key: str
+    time: str
+    country: str
+
+
+# Column names are part of the README's contract: add, never rename.
+_EXPORTS = {
+    "deals": _Export("""SELECT d.id, d.country, d.level, d.body, d.partner, d.stage, d.first_seen, d.last_seen,
+                               d.known FROM deals d""", "d.id", "d.last_seen", "d.country = ?"),
+    "mentions": _Export("""SELECT m.id, m.deal_id, d.country, d.level, d.body, d.partner, m.stage, m.event_date,
+                                  m.confidence, m.evidence, m.published_at, m.seen_at, m.article_id, a.url, a.title
+                           FROM deal_mentions m JOIN deals d ON d.id = m.deal_id
+                           JOIN articles a ON a.id = m.article_id""", "m.id", "m.seen_at", "d.country = ?"),
+    "stories": _Export("""SELECT s.id, s.title, s.first_seen, s.article_count, s.country, s.partners, s.stage,
+                                 s.event_date FROM stories s""", "s.id", "s.first_seen", "s.country = ?"),
+    "articles": _Export("""SELECT a.id, a.url, a.title, a.published_at, a.fetched_at, a.source, a.lang, a.story_id,
+                                  a.relevant, a.classifier_version FROM articles a""", "a.id", "a.fetched_at",
+                        """EXISTS (SELECT 1 FROM deal_mentions m JOIN deals d ON d.id = m.deal_id
+                                   WHERE m.article_id = a.id AND d.country = ?)"""),
+}
+EXPORT_TABLES = tuple(_EXPORTS)
+
+
+def export_rows(db: Database, table: str, since: str | None = None,
+                country: str | None = None) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    """Return the column names and a lazy iterator over one exported table's rows, in key order.
+
+    The cursor is read row by row, so exporting 100k rows holds one row at a time.
+    """
+    export = _EXPORTS[table]
+    where, params = [], []
+    if since:
+        where.append(f"{export.time} >= ?")
+        params.append(since)
+    if country:
+        where.append(export.country)
+        params.append(country.upper())
+    sql = export.query + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {export.key}"
+    cursor = db.conn.execute(sql, params)
+    return [column[0] for column in cursor.description], iter(cursor)
