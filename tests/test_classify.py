@@ -995,3 +995,13 @@ def test_a_future_weekday_dates_nothing() -> None:
     text = "Jordan's government signed an AI memorandum of understanding with Cohere; talks resume next Tuesday."
     deals = classify_article("", text, "2025-01-22", min_confidence=0.0).deals
     assert [d.event_date for d in deals] == [None]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Le Luxembourg a signé un protocole d'accord avec Mistral AI. Le texte prévoit d'étudier le déploiement "
+     "d'outils d'IA dans l'administration.", {("LU", "Mistral AI", "mou")}),
+    ("Le Luxembourg a signé un protocole d'accord avec Mistral AI pour développer les modèles de la start-up "
+     "française dans l'administration.", {("LU", "Mistral AI", "mou")}),
+])
+def test_elided_modal_phrases_and_a_companys_nationality(text: str, expected: set) -> None:
+    assert tag(text) == expected

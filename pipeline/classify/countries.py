@@ -195,6 +195,9 @@ def _possessive_role(text: str, code: str, tokens: Sequence[Token], end: int,
     return "party", PARTY_PLAIN
 
 
+_COMPANY_BEFORE = re.compile(
+    r"\b(?:start-?up|start-?ups|company|firm|group|giant|developer|lab|entreprise|société|groupe|jeune\s+pousse|"
+    r"empresa|compañía|firma|grupo|startup)\s+$", re.IGNORECASE)
 _COMPANY_NOUN_AFTER = re.compile(
     r"^\s+(?:(?:chip|tech|technology|software|cloud|AI|telecoms?|internet)\s+)?(?:company|company's|firm|firm's|"
     r"start-?up|start-?up's|group|giant|developer|designer|chipmaker|lab|maker|provider|conglomerate)\b|"
@@ -239,6 +242,8 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
         return "context", 0
     if form == "capital":
         return _capital_role(text, sentence_start, start, end, code, tokens, entities, prefix, suffix)
+    if form == "demonym" and _COMPANY_BEFORE.search(prefix):
+        return "context", 0  # "la start-up française", "the French company": a company's nationality
     if form == "demonym":
         return _state_role(_state_before(text, tokens, start, adjacent_only=True),
                            _state_after(text, tokens, end, 3)) or ("context", 0)

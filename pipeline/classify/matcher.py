@@ -86,10 +86,14 @@ class PhraseMatcher:
         keys = {phrase_key(p).lower() if ignore_case else phrase_key(p) for p in phrases}
         keys.discard("")
         self.size = len(keys)
-        # Word-initial keys get \b (fast); the rare key starting with punctuation gets a look-behind.
-        word_keys = sorted(k for k in keys if k[0].isalnum() or k[0] == "_")
+        # Word-initial keys get \b (fast); the rare key starting with punctuation gets a look-behind; a
+        # key ending in an elided article ("prévoit d'") runs straight into the next word ("d'étudier").
+        elided = sorted(k for k in keys if k.endswith("'") and (k[0].isalnum() or k[0] == "_"))
+        word_keys = sorted(k for k in keys if (k[0].isalnum() or k[0] == "_") and not k.endswith("'"))
         other_keys = sorted(k for k in keys if not (k[0].isalnum() or k[0] == "_"))
         parts = []
+        if elided:
+            parts.append(r"\b(?:" + _trie_pattern(elided) + r")")
         if word_keys:
             parts.append(r"\b(?:" + _trie_pattern(word_keys) + r")(?!\w)")
         if other_keys:
