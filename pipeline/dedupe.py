@@ -137,6 +137,7 @@ class EventSignature:
     stage: str | None  # the furthest stage among the confident deals
     day: str | None  # the event date, else the publication date (YYYY-MM-DD)
     anchors: frozenset[str]  # numbers and capitalised names of title and lead, accent-folded and cut
+    event_day: str | None = None  # the event date the text itself gives, if any
 
 
 @dataclass(frozen=True, eq=False)
@@ -268,6 +269,7 @@ def event_signature(item: StoryItem, anchor_chars: int = 6, lead_chars: int = 10
         stage=max(stages, key=_STAGE_ORDER.index) if stages else None,
         day=item.event_date or (item.published_at or "")[:10] or None,
         anchors=_anchors(f"{item.title}.\n{item.text[:lead_chars]}", anchor_chars) - _name_anchors(pairs, anchor_chars),
+        event_day=item.event_date,
     )
 
 
@@ -342,9 +344,21 @@ def _stages_conflict(first: DealMap, second: DealMap) -> bool:
     return bool(shared) and all(first[pair] != second[pair] for pair in shared)
 
 
-def _vetoed(first: _Features, second: _Features) -> bool:
+def _same_dated_event(first: EventSignature, second: EventSignature, max_extra: int) -> bool:
+    """Return True when both texts date their event to the same day and name the same parties.
+
+    Then a stage that differs is a tagging slip (one report reads the signing as a memorandum, the
+    other as an agreement), not a new step of the deal: steps of one deal fall on different days.
+    """
+    return (first.event_day is not None and first.event_day == second.event_day
+            and _parties_agree(first, second, max_extra))
+
+
+def _vetoed(first: _Features, second: _Features, max_extra: int) -> bool:
     """Return True when the signatures say two articles report different events."""
-    if _parties_conflict(first.event, second.event) or _stages_conflict(first.deals, second.deals):
+    if _parties_conflict(first.event, second.event):
+        return True
+    if _stages_conflict(first.deals, second.deals) and not _same_dated_event(first.event, second.event, max_extra):
         return True
     # Confident deals with no pair in common are two deals unless the candidates show the same parties.
     return (
@@ -394,7 +408,7 @@ def _named_parties(features: _Features) -> bool:
 
 def _score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
     """Return how strongly two items are one story (higher is closer), or None when they are not."""
-    if abs(first.day - second.day) > settings.window_days or _vetoed(first, second):
+    if abs(first.day - second.day) > settings.window_days or _vetoed(first, second, settings.max_extra_parties):
         return None
     if (
         first.deals
@@ -571,8 +585,10 @@ class StoryClusterer:
         if representative.key != features.key and _score(features, representative, self.settings) is None:
             if not _parties_agree(features.event, representative.event, self.settings.max_extra_parties):
                 return False
-            if _vetoed(features, representative):
+            if _vetoed(features, representative, self.settings.max_extra_parties):
                 return False
+        if _same_dated_event(features.event, representative.event, self.settings.max_extra_parties):
+            return True  # the same dated event: a stage that differs is a tagging slip
         signatures = islice(story.deal_sets, MAX_STORY_SIGNATURES)
         return not any(_stages_conflict(features.deals, dict(signature)) for signature in signatures)
 

@@ -108,3 +108,16 @@ def test_import_folds_three_independent_reports_in_three_languages_into_one_stor
     story = db.execute("SELECT country, partners, stage, event_date, article_count, first_seen FROM stories").fetchall()
     assert story == [("SN", "Mistral AI", "mou", "2025-06-10", 3, "2025-06-11T00:00:00Z")]
     assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_two_reports_dating_the_same_signing_to_the_same_day_fold_despite_a_stage_slip() -> None:
+    as_mou = StoryItem(key="a", published_at="2025-07-17", event_date="2025-07-16", deal_keys=frozenset({KE_MOU}),
+                       title=CASSAVA_EN.title, text=CASSAVA_EN.text)
+    as_agreement = StoryItem(key="b", published_at="2025-07-18", event_date="2025-07-16",
+                             deal_keys=frozenset({("KE", "Cassava Technologies", "agreement")}),
+                             title=CASSAVA_FR.title, text=CASSAVA_FR.text)
+    undated = StoryItem(key="c", published_at="2025-07-18",
+                        deal_keys=frozenset({("KE", "Cassava Technologies", "agreement")}),
+                        title=CASSAVA_FR.title, text=CASSAVA_FR.text)
+    assert cluster([as_mou, as_agreement])["a"] == cluster([as_mou, as_agreement])["b"]
+    assert len(set(cluster([as_mou, undated]).values())) == 2  # no date given: another stage is another step
