@@ -100,6 +100,7 @@ class Record:
     position: int
     direct: bool  # both parties were named in the sentence itself
     weakness: str = ""  # the cue was negated, modal, denied...: evidence for a candidate only
+    end: int = -1  # where the cue phrase ends, for --explain (-1: no phrase of its own)
 
 
 @dataclass
@@ -458,7 +459,8 @@ def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Rec
             partner = before[-1].name
             # A memorandum's undertaking is that memorandum; an agreement's gives way to one, as generic cues do.
             strength = "strong" if stage == "mou" else "generic"
-            records += [Record(c, partner, stage, strength, facts.index, token.start, False) for c in countries
+            records += [Record(c, partner, stage, strength, facts.index, token.start, False, end=token.end)
+                        for c in countries
                         if not _own_state(article, c, partner)]
     return records
 
@@ -488,7 +490,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
             strength = _stalled_strength(article, facts, cue)
             found = [(c, p) for c in countries for p in partners if not _own_state(article, c, p)
                      and not _precedent(facts, context, c)]
-            records += [Record(c, p, cue.stage, strength, facts.index, cue.start, direct) for c, p in found]
+            records += [Record(c, p, cue.stage, strength, facts.index, cue.start, direct, end=cue.end)
+                        for c, p in found]
             if found and cue.stage in SIGNED:
                 context.signing = (facts.index, list(dict.fromkeys(c for c, _ in found)), cue.stage)
             pairs += found
@@ -511,7 +514,7 @@ def _weak_records(article: Article, facts: Facts) -> list[Record]:
             for partner in facts.partner_names(clause):
                 if not _own_state(article, country, partner):
                     records.append(Record(country, partner, cue.stage, cue.strength, facts.index, cue.start, True,
-                                          cue.weakness))
+                                          cue.weakness, cue.end))
     return records
 
 
@@ -562,7 +565,7 @@ def _orphan_records(article: Article, records: list[Record], orphans: list[tuple
     for index, cue in orphans:
         if _DEAL_WORDS.search(article.sentence_text(index)):
             for country, partner in pairs:
-                extra.append(Record(country, partner, cue.stage, cue.strength, index, cue.start, False))
+                extra.append(Record(country, partner, cue.stage, cue.strength, index, cue.start, False, end=cue.end))
     return extra
 
 

@@ -50,11 +50,12 @@ def _explain_candidate(article: Article, candidate: Candidate, threshold: float,
              f"level {level}; event date {deal.event_date or 'none'}"]
     for record in sorted(candidate.records, key=lambda r: (r.sentence, r.position)):
         facts = article.facts[record.sentence]
-        cue = article.text[record.position:record.position + 40].split("\n")[0]
+        end = record.end if record.end > record.position else record.position + 40
+        cue = " ".join(article.text[record.position:end].split())
         how = f"weakened ({record.weakness})" if record.weakness else f"valid, {record.strength}"
         sides = "both sides named in the sentence" if record.direct else "one side reached from context"
         chosen = " ← decides the stage" if record in candidate.chosen else ""
-        lines.append(f"  frame: sentence {record.sentence} cue \"{cue}…\" → {record.stage} "
+        lines.append(f"  frame: sentence {record.sentence} cue \"{cue}\" → {record.stage} "
                      f"({how}; {sides}){chosen}")
         lines.append(f"    \"{article.sentence_text(record.sentence)}\"")
         for mention in facts.countries:
