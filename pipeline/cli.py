@@ -155,10 +155,16 @@ def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str,
     from pipeline.lock import DatabaseLock
     from pipeline.run import run_once
 
+    from pipeline.alerts import begin_watching, send_alerts
+
     settings = load(config_path, db_path)
     with DatabaseLock(settings.db_path, wait=wait):
         db = open_settings_db(settings)
+        begin_watching(db, settings)
         summary = run_once(settings, db, source_names=source_names, only_due=due)
+        alerted = send_alerts(db, settings)
+    if alerted.failed:
+        click.echo(f"alerts: {alerted.sent} sent, {alerted.failed} failed (retried on the next run)", err=True)
     for outcome in summary.outcomes:
         if outcome.status == "error":
             click.echo(f"failed: {outcome.name}: {outcome.error}", err=True)
@@ -171,6 +177,7 @@ def run(config_path: Path | None, db_path: Path | None, source_names: tuple[str,
 @wait_option
 def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: bool) -> None:
     """Ingest archived articles (corpus JSONL) as if fetched: normalise, classify, dedupe, store."""
+    from pipeline.alerts import begin_watching, send_alerts
     from pipeline.lock import DatabaseLock
     from pipeline.run import ImportSummary, import_jsonl, import_workers
 
@@ -181,11 +188,13 @@ def import_(jsonl: Path, config_path: Path | None, db_path: Path | None, wait: b
     try:
         with _stop_signals_raise(), DatabaseLock(settings.db_path, wait=wait):
             db = open_settings_db(settings)
+            begin_watching(db, settings)
             with jsonl.open("rb") as lines:
                 total = sum(1 for _ in lines)
             with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
                 import_jsonl(db, jsonl, settings, progress=bar.update, workers=import_workers(total),
                              summary=summary)
+            send_alerts(db, settings)
     except Interrupted as stop:
         click.echo(summary.line())
         name = signal.Signals(stop.signum).name
@@ -215,6 +224,36 @@ def sources(config_path: Path | None, db_path: Path | None) -> None:
                "last_error"]
     headers = ["source", "kind", "status", "articles", "last ok", "failures", "next attempt", "last error"]
     table = [[_cell(row[c]) for c in columns] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headers)]
+    for line in [headers, ["-" * w for w in widths], *table]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+
+
+@main.command()
+@click.option("--test", "test_name", metavar="NAME", help="Send a sample event to this alert instead of listing.")
+@config_options
+def alerts(test_name: str | None, config_path: Path | None, db_path: Path | None) -> None:
+    """List what the [[alerts]] sent and what failed, newest first; --test NAME sends a sample event."""
+    from pipeline.alerts import SAMPLE_DEAL, payload, post
+    from pipeline.http import WebhookSender
+    from pipeline.store import alert_log
+
+    settings = load(config_path, db_path)
+    if test_name is not None:
+        alert = next((a for a in settings.alerts if a.name == test_name), None)
+        if alert is None:
+            known = ", ".join(a.name for a in settings.alerts) or "none"
+            raise ConfigError(f"{settings.path}: no alert named {test_name!r} (known: {known})")
+        with WebhookSender() as http:
+            error = post(http, alert, payload(alert.name, SAMPLE_DEAL, "test"))
+        if error:
+            raise DealwatchError(f"alert {alert.name!r}: {error}")
+        click.echo(f"alert {alert.name!r}: sample event sent to {alert.url}")
+        return
+    rows = alert_log(open_settings_db(settings, readonly=True)) if settings.db_path.exists() else []
+    headers = ["alert", "status", "tries", "country", "partner", "stage", "sent", "error"]
+    table = [[_cell(r[k]) for k in ("alert", "status", "attempts", "country", "partner", "stage", "sent_at", "error")]
+             for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headers)]
     for line in [headers, ["-" * w for w in widths], *table]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())

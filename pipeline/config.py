@@ -24,7 +24,10 @@ DIGEST_FORMATS = ("md", "html", "json", "atom")
 SOURCE_KEYS = {"name", "kind", "url", "path", "every", "full_text", "link_selector", "query", "timespan", "max_records", "enabled"}
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_INTERVAL_SECONDS = 366 * 86400  # a longer interval is a typo, and overflows the scheduler's clock
-TOP_LEVEL_KEYS = {"database", "http", "digest", "dedupe", "classify", "sources"}
+TOP_LEVEL_KEYS = {"database", "http", "digest", "dedupe", "classify", "sources", "alerts"}
+ALERT_KEYS = {"name", "kind", "url", "format", "countries", "partners", "stages", "levels", "timeout", "retries"}
+ALERT_FORMATS = ("json", "slack", "discord", "ntfy")
+STAGES = ("talks", "mou", "agreement", "launched", "stalled")
 DATABASE_KEYS = {"path", "busy_timeout"}
 DIGEST_KEYS = {"at", "timezone", "out", "formats"}
 CLASSIFY_KEYS = {"min_confidence"}
@@ -39,6 +42,26 @@ DEDUPE_MAXIMA = {"window_days": 3650, "late_days": 3650, "same_deal_days": 3650,
                  "anchor_weight": 1, "max_anchors": 1000, "event_score": 10, "loose_score": 10, "min_anchors": 1000,
                  "loose_cosine": 1, "max_extra_parties": 100}
 DEFAULT_CONFIG = Path("config") / "sources.toml"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """One [[alerts]] table: where to send each new deal or stage change, and which ones."""
+
+    name: str
+    url: str
+    format: str = "json"  # json | slack | discord | ntfy
+    countries: frozenset[str] = frozenset()  # empty: every country
+    partners: frozenset[str] = frozenset()
+    stages: frozenset[str] = frozenset()
+    levels: frozenset[str] = frozenset()
+    timeout: float = 10.0
+    retries: int = 3
+
+    def wants(self, country: str, partner: str, stage: str, level: str) -> bool:
+        """Return True when an event about this deal passes the alert's filters."""
+        return all(not allowed or value in allowed for allowed, value in (
+            (self.countries, country), (self.partners, partner), (self.stages, stage), (self.levels, level)))
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     sources: tuple[Source, ...] = ()
+    alerts: tuple[AlertSettings, ...] = ()
 
     def source(self, name: str) -> Source:
         """Return the source called `name`, or raise ConfigError."""
@@ -130,6 +154,10 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
     if "min_confidence" in classify:
         min_confidence = reader.number(classify, "[classify]", "min_confidence", float, 0.5, (0, 1, False))
     sources = tuple(_load_source(reader, base, index, item) for index, item in enumerate(_source_list(reader, raw)))
+    alerts = tuple(_load_alert(reader, index, item) for index, item in enumerate(_table_list(reader, raw, "alerts")))
+    alert_names = [a.name for a in alerts]
+    if len(set(alert_names)) != len(alert_names):
+        raise ConfigError(f"{path}: [[alerts]]: key 'name': every alert needs its own name")
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -143,6 +171,7 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
         digest=_load_digest(reader, base, reader.table(raw, "digest")),
         dedupe=_load_dedupe(reader, reader.table(raw, "dedupe")),
         sources=sources,
+        alerts=alerts,
     )
 
 
@@ -196,6 +225,42 @@ def _source_list(reader: _TableReader, raw: dict[str, Any]) -> list[Any]:
     if not isinstance(items, list):
         raise ConfigError(f"{reader.path}: 'sources' must be an array of tables ([[sources]])")
     return items
+
+
+def _table_list(reader: _TableReader, raw: dict[str, Any], name: str) -> list[Any]:
+    items = raw.get(name, [])
+    if not isinstance(items, list):
+        raise ConfigError(f"{reader.path}: '{name}' must be an array of tables ([[{name}]])")
+    return items
+
+
+def _load_alert(reader: _TableReader, index: int, item: Any) -> AlertSettings:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{reader.path}: alerts[{index}] must be a table")
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise reader.fail(f"alerts[{index}]", "name", "missing or empty")
+    where = f"alert {name!r}"
+    reader.known(item, where, ALERT_KEYS)
+    kind = reader.get(item, where, "kind", str, "webhook")
+    if kind != "webhook":
+        raise reader.fail(where, "kind", f"{kind!r} is not supported (webhook)")
+    url = reader.get(item, where, "url", str, "")
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise reader.fail(where, "url", f"{url!r} is not an http(s) URL")
+    fmt = reader.get(item, where, "format", str, "json")
+    if fmt not in ALERT_FORMATS:
+        raise reader.fail(where, "format", f"{fmt!r} is not one of {', '.join(ALERT_FORMATS)}")
+    filters = {}
+    for key, allowed in (("countries", None), ("partners", None), ("stages", STAGES),
+                         ("levels", ("national", "subnational"))):
+        values = reader.get(item, where, key, list, [])
+        if not all(isinstance(v, str) for v in values) or (allowed and any(v not in allowed for v in values)):
+            raise reader.fail(where, key, f"expected a list of {'/'.join(allowed) if allowed else 'names'}")
+        filters[key] = frozenset(v.upper() if key == "countries" else v for v in values)
+    return AlertSettings(name=name.strip(), url=url, format=fmt, **filters,
+                         timeout=reader.number(item, where, "timeout", float, 10.0, (0, 600, True)),
+                         retries=reader.number(item, where, "retries", int, 3, (0, 10, False)))
 
 
 def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Source:

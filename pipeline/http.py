@@ -11,6 +11,7 @@ from collections.abc import Callable
 import httpcore
 import httpx
 
+from pipeline import USER_AGENT
 from pipeline.config import HttpSettings
 
 Resolver = Callable[[str, int], list[str]]
@@ -94,3 +95,28 @@ def guarded_transport(resolve: Resolver) -> httpx.HTTPTransport:
                                               max_connections=100, max_keepalive_connections=20,
                                               keepalive_expiry=5.0)
     return transport
+
+
+class WebhookSender:
+    """Posts alert events to the URLs a user configured (their own receivers: no private-address guard)."""
+
+    def __init__(self) -> None:
+        self.client = httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+
+    def __enter__(self) -> WebhookSender:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.client.close()
+
+    def send(self, url: str, timeout: float, headers: dict[str, str], json_body: object = None,
+             text: str | None = None) -> str | None:
+        """POST once; return None when the receiver accepted it (2xx), else a one-line reason."""
+        try:
+            if text is not None:
+                response = self.client.post(url, content=text.encode("utf-8"), headers=headers, timeout=timeout)
+            else:
+                response = self.client.post(url, json=json_body, headers=headers, timeout=timeout)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no answer'}"
+        return None if response.status_code < 300 else f"HTTP {response.status_code}"

@@ -36,6 +36,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline import store
+from pipeline.alerts import begin_watching, send_alerts
 from pipeline.config import Settings
 from pipeline.digest import digest_written, latest_due_day, write_digest
 from pipeline.fetch import Fetcher
@@ -90,6 +91,7 @@ class Service:
         db = store.open_db(self.settings.db_path, busy_timeout=self.settings.busy_timeout)
         try:
             store.sync_sources(db, self.settings.sources)
+            begin_watching(db, self.settings)
             now = self.clock()
             for source in self.sources:
                 first = self._next_time(store.source_state(db, source.name), source, now)
@@ -128,6 +130,7 @@ class Service:
             db = store.open_db(self.settings.db_path, busy_timeout=self.settings.busy_timeout)
             try:
                 run_source(db, self.fetcher, source, self.settings)
+                send_alerts(db, self.settings)
                 state = store.source_state(db, name)
             finally:
                 db.close()

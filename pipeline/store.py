@@ -175,6 +175,17 @@ def story_signature(deals: Sequence[DealMention], published_at: str | None) -> t
     return (lead.country, ", ".join(partners), lead.stage, lead.event_date or (published_at or "")[:10] or None)
 
 
+@migrations()
+def m006_alerts_log(db: Database) -> None:
+    """What each alert sent: one row per (alert, event), so an event is sent once, and a failure is retried."""
+    db.table("alerts_log").create(
+        {"id": int, "alert": str, "event_key": str, "deal_id": int, "stage": str, "status": str, "attempts": int,
+         "error": str, "first_at": str, "sent_at": str},
+        pk="id", defaults={"attempts": 0},
+    )
+    db.table("alerts_log").create_index(["alert", "event_key"], unique=True)
+
+
 def open_db(path: Path | str, *, readonly: bool = False, busy_timeout: float = 30.0) -> Database:
     """Return the database at `path` in WAL mode with every migration applied (created if missing).
 
@@ -680,7 +691,8 @@ def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list
     history: dict[int, list[tuple[str, str, bool]]] = {}
     for (deal_id, country, partner, body, known, stage, stage_date, when, evidence, event_date, article_id, title,
          url, source, published) in rows:
-        deal = deals.setdefault(deal_id, {"country": country, "partner": partner, "body": body, "known": bool(known),
+        deal = deals.setdefault(deal_id, {"id": deal_id, "country": country, "partner": partner, "body": body,
+                                          "level": "subnational" if body else "national", "known": bool(known),
                                           "mentions": []})
         is_new = when >= start
         history.setdefault(deal_id, []).append((stage, stage_date or "", is_new))
@@ -774,3 +786,44 @@ def export_rows(db: Database, table: str, since: str | None = None,
     sql = export.query + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {export.key}"
     cursor = db.conn.execute(sql, params)
     return [column[0] for column in cursor.description], iter(cursor)
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+ALERT_START = "(start)"  # the log row that says when an alert began watching: older news is not sent
+
+
+def alert_start(db: Database, alert: str, now: str) -> str:
+    """Return when `alert` began watching, recording `now` the first time it is seen."""
+    with db.atomic():
+        db.execute("""INSERT OR IGNORE INTO alerts_log (alert, event_key, status, first_at) VALUES (?, ?, 'start', ?)""",
+                   [alert, ALERT_START, now])
+        return str(db.execute("SELECT first_at FROM alerts_log WHERE alert = ? AND event_key = ?",
+                              [alert, ALERT_START]).fetchone()[0])
+
+
+def alert_status(db: Database, alert: str, event_key: str) -> str | None:
+    """Return 'sent' or 'failed' for an event an alert has handled, None when it has not."""
+    row = db.execute("SELECT status FROM alerts_log WHERE alert = ? AND event_key = ?", [alert, event_key]).fetchone()
+    return str(row[0]) if row else None
+
+
+def record_alert(db: Database, alert: str, event_key: str, deal_id: int, stage: str, error: str | None,
+                 now: str) -> None:
+    """Record one attempt to send an event: sent when `error` is None, else failed (retried on the next run)."""
+    with db.atomic():
+        db.execute(
+            """INSERT INTO alerts_log (alert, event_key, deal_id, stage, status, attempts, error, first_at, sent_at)
+               VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+               ON CONFLICT(alert, event_key) DO UPDATE SET status = excluded.status, attempts = attempts + 1,
+                   error = excluded.error, sent_at = excluded.sent_at""",
+            [alert, event_key, deal_id, stage, "failed" if error else "sent", error, now, None if error else now],
+        )
+
+
+def alert_log(db: Database, limit: int = 50) -> list[dict[str, Any]]:
+    """Return the latest alert attempts, newest first."""
+    return list(db.query(
+        """SELECT l.alert, l.status, l.attempts, d.country, d.partner, l.stage, l.sent_at, l.first_at, l.error
+           FROM alerts_log l LEFT JOIN deals d ON d.id = l.deal_id WHERE l.event_key != ?
+           ORDER BY COALESCE(l.sent_at, l.first_at) DESC, l.id DESC LIMIT ?""", [ALERT_START, limit]))
