@@ -27,7 +27,7 @@ from pipeline import dedupe, store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
 from pipeline.corpus import published_text, read_jsonl, record_problem
-from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
+from pipeline.dedupe import DedupeSettings, FeatureCache, StoryClusterer, StoryItem
 from pipeline.errors import DatabaseError, DealwatchError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
@@ -106,8 +106,9 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
     it and each source's batch is one transaction, as in a run one source after another.
     """
     concurrency = min(settings.http.concurrency, len(sources))
+    cache = FeatureCache()  # each stored article's story features, computed once per run
     if concurrency < 2:
-        return [run_source(db, fetcher, source, settings) for source in sources]
+        return [run_source(db, fetcher, source, settings, cache) for source in sources]
     outcomes: dict[str, SourceOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
     try:
@@ -132,7 +133,7 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
                         job.entries = fresh_entries(db, job.entries)
                         pending[pool.submit(job.build, fetcher)] = job
                         continue
-                    outcomes[job.source.name] = job.finish(db)
+                    outcomes[job.source.name] = job.finish(db, cache)
                 except DatabaseError:
                     raise
                 except Exception as exc:
@@ -158,7 +159,8 @@ def by_host_turns(sources: list[Source]) -> list[Source]:
     return [source for _, _, source in sorted(ranked, key=lambda item: item[:2])]
 
 
-def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings) -> SourceOutcome:
+def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings,
+               cache: FeatureCache | None = None) -> SourceOutcome:
     """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
     job = SourceJob(source, settings)
     try:
@@ -167,7 +169,7 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
         if job.parsed_ok:
             job.entries = fresh_entries(db, job.entries)
             job.build(fetcher)
-        return job.finish(db)
+        return job.finish(db, cache)
     except DatabaseError:
         raise  # the database itself is failing, not this source: the run stops with its one-line reason
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
@@ -213,11 +215,11 @@ class SourceJob:
                                                       article.lang, min_confidence=self.settings.min_confidence)
         self.stage = "built"
 
-    def finish(self, db: store.Database) -> SourceOutcome:
+    def finish(self, db: store.Database, cache: FeatureCache | None = None) -> SourceOutcome:
         """Fold the articles into stories and store the batch in one transaction; return the outcome."""
         if self.parsed_ok:
             prepare_batch(db, self.batch, self.articles, self.settings.dedupe,
-                          partial(classify_missing, min_confidence=self.settings.min_confidence))
+                          partial(classify_missing, min_confidence=self.settings.min_confidence), cache)
         return self.outcome(store.save_batch(db, self.batch))
 
     def fail(self, db: store.Database, exc: Exception) -> SourceOutcome:
@@ -325,7 +327,7 @@ def classify_missing(articles: list[Article], min_confidence: float | None = Non
 
 
 def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings,
-                  classify: Classifier = classify_each) -> None:
+                  classify: Classifier = classify_each, cache: FeatureCache | None = None) -> None:
     """Fill `batch` with the distinct new articles (classified, with story refs) and the URLs of known copies."""
     distinct = merge_exact_copies(articles)
     by_url, by_hash = store.find_articles(db, (u for a in distinct for u in [a.url, *a.urls]),
@@ -339,7 +341,7 @@ def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article
         batch.articles.append(article)
     for article, result in zip(batch.articles, classify(batch.articles)):
         article.classification = result
-    batch.story_refs = assign_stories(db, batch.articles, dedupe)
+    batch.story_refs = assign_stories(db, batch.articles, dedupe, cache)
 
 
 def merge_exact_copies(articles: list[Article]) -> list[Article]:
@@ -359,15 +361,19 @@ def merge_exact_copies(articles: list[Article]) -> list[Article]:
     return kept
 
 
-def assign_stories(db: store.Database, articles: list[Article], settings: DedupeSettings) -> list[int | str]:
-    """Return a story ref per article: a stored story id, or a batch-local key for a new story."""
+def assign_stories(db: store.Database, articles: list[Article], settings: DedupeSettings,
+                   cache: FeatureCache | None = None) -> list[int | str]:
+    """Return a story ref per article: a stored story id, or a batch-local key for a new story.
+
+    Pass one `cache` to the batches of a run, so each stored article's features are computed once.
+    """
     if not articles:
         return []
     dates = [a.published_at or a.fetched_at for a in articles]
     window = timedelta(days=settings.window_days)
     start = (store.parse_iso(_as_datetime(min(dates))) - window).strftime("%Y-%m-%d")
     end = (store.parse_iso(_as_datetime(max(dates))) + window).strftime("%Y-%m-%dT23:59:59Z")
-    clusterer = StoryClusterer(settings)
+    clusterer = StoryClusterer(settings, cache=cache)
     clusterer.preload(_stored_item(row) for row in store.story_window(db, start, end))
     refs: dict[int, int | str] = {}
     for index in sorted(range(len(articles)), key=lambda i: dates[i]):
