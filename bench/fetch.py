@@ -6,7 +6,8 @@ Run: .venv/bin/python bench/fetch.py [--feeds 200] [--hosts 20] [--latency 0.3] 
 Each host is an HTTP server on its own 127.0.0.1 port (dealwatch spaces requests per host:port);
 every request is answered after `--latency` seconds. Feeds are spread evenly over the hosts and
 listed in the config host by host (the order that starves a naive pool). With `--pages`, every
-source has `full_text = "always"`, so each item's page (and each host's robots.txt) is fetched too.
+source has `full_text = "always"`, so each item's page (and each host's robots.txt) is fetched too,
+except the one item in ten whose page robots.txt disallows.
 
 It runs the real entry point (`python -m pipeline run --config ...`, a temporary SQLite file) twice:
 cold (everything new) and warm (every feed answers 304 to the conditional GET). For each run it
@@ -16,8 +17,11 @@ server's own log:
     bound = max over hosts of (requests to the host - 1) x per_host_delay + the slowest request
 
 (no schedule can do better: a host's last request cannot start sooner, and it takes that long).
-It fails (exit 1) when two requests to one host arrived closer than per_host_delay (less 25 ms of
-the loopback's arrival jitter), when a page was fetched against robots.txt, or when a run failed.
+Arrival times are the kernel's stamps of each request's first packet (SO_TIMESTAMPNS), not the
+server threads' clocks, which run late on a busy machine. It fails (exit 1) when two requests to
+one host arrived closer than per_host_delay less 25 ms (the time between dealwatch's pacer letting
+a request go and its bytes leaving varies by that much on 2 busy cores), when a page robots.txt
+disallows was fetched, or when a run failed; it prints the closest gap it saw.
 Everything stops by itself: each run is killed after `--limit` seconds.
 """
 
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -37,12 +43,41 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-JITTER = 0.025  # seconds: loopback arrival jitter (connection set-up, thread scheduling on a busy machine)
+JITTER = 0.025  # seconds: pacer release to bytes on the wire varies this much on a busy 2-core machine
 COUNTRIES = ["Morocco", "Kenya", "India", "France", "Brazil", "Saudi Arabia", "Indonesia", "Chile", "Poland", "Japan"]
 PARTNERS = ["OpenAI", "Mistral AI", "Nvidia", "Microsoft", "Google", "Anthropic", "Cohere", "G42"]
 WORDS = ("market council weather river festival season harvest school transport budget match league museum "
          "price energy road port hospital election court rainfall concert bridge export").split()
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux: the kernel stamps each packet's arrival
+
+
+def arrival_time(connection: socket.socket) -> float:
+    """Return when the request's first bytes reached this machine (kernel stamp), else now (wall clock).
+
+    The server's own threads may run late on a busy machine; the kernel's stamp does not.
+    """
+    try:
+        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", payload[:16])
+            return seconds + nanoseconds / 1e9
+    return time.time()
+
+
+def stamped_server(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """Return a threading HTTP server on a free loopback port whose connections carry arrival stamps."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+    server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # inherited by accepted connections
+    server.server_bind()
+    server.server_activate()
+    server.daemon_threads = True
+    return server
 
 
 class Log:
@@ -80,8 +115,12 @@ def make_handler(log: Log, latency: float, items: int) -> type[BaseHTTPRequestHa
     published = format_datetime(datetime.now(timezone.utc) - timedelta(hours=2))
 
     class Handler(BaseHTTPRequestHandler):
+        def setup(self) -> None:
+            self.arrived = arrival_time(self.request)  # before the request is read: a peek after it would block
+            super().setup()
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            arrived = time.monotonic()
+            arrived = self.arrived
             time.sleep(latency)
             port = self.server.server_address[1]
             base = f"http://127.0.0.1:{port}"
@@ -94,16 +133,18 @@ def make_handler(log: Log, latency: float, items: int) -> type[BaseHTTPRequestHa
                 entries = []
                 for item in range(items):
                     title, text = article_text(feed, item)
-                    entries.append(f"<item><title>{title}</title><link>{base}/a/{feed}-{item}</link>"
-                                   f"<guid>{base}/a/{feed}-{item}</guid><pubDate>{published}</pubDate>"
+                    # One item in ten links to a page robots.txt disallows: it must never be asked for.
+                    page = f"{base}/{'private/' if (feed + item) % 10 == 5 else ''}a/{feed}-{item}"
+                    entries.append(f"<item><title>{title}</title><link>{page}</link>"
+                                   f"<guid>{page}</guid><pubDate>{published}</pubDate>"
                                    f"<description>{text}</description></item>")
                 status, ctype = 200, "application/rss+xml"
                 body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>feed {feed}</title>'
                         f"<link>{base}/</link>{''.join(entries)}</channel></rss>").encode()
                 if self.headers.get("If-None-Match") == etag:
                     status, body = 304, b""
-            elif self.path.startswith("/a/"):
-                feed, item = (int(part) for part in self.path.split("/")[2].split("-"))
+            elif self.path.startswith(("/a/", "/private/a/")):
+                feed, item = (int(part) for part in self.path.rsplit("/", 1)[1].split("-"))
                 title, text = article_text(feed, item)
                 paragraphs = "".join(f"<p>{s}.</p>" for s in text.split(". "))
                 status, ctype = 200, "text/html; charset=utf-8"
@@ -117,7 +158,7 @@ def make_handler(log: Log, latency: float, items: int) -> type[BaseHTTPRequestHa
             self.end_headers()
             if body:
                 self.wfile.write(body)
-            log.add(port, self.path, arrived, time.monotonic())
+            log.add(port, self.path, arrived, time.time())
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's name)
             pass
@@ -187,9 +228,8 @@ def main() -> int:
         parser.error("keep it small: 1-2000 feeds, 1-100 hosts, 0-200 items")
     log = Log()
     handler = make_handler(log, args.latency, args.items)
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler) for _ in range(args.hosts)]
+    servers = [stamped_server(handler) for _ in range(args.hosts)]
     for server in servers:
-        server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
     ports = [server.server_address[1] for server in servers]
     failures: list[str] = []

@@ -53,13 +53,17 @@ class HostPacer:
         self._lock = threading.Lock()
 
     def wait(self, host: str) -> None:
-        """Block until `host` may be asked again, and book the next slot."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next.get(host, 0.0))
-            self._next[host] = start + self.delay
-        if start > now:
-            self._sleep(start - now)
+        """Block until `host` may be asked again; the next request to it then waits `delay` from now."""
+        # The slot is taken when the wait ends, not booked before sleeping: on a busy machine a
+        # thread may wake late, and the request after it must still leave `delay` after it.
+        while True:
+            with self._lock:
+                now = self._clock()
+                ready = self._next.get(host, 0.0)
+                if now >= ready:
+                    self._next[host] = now + self.delay
+                    return
+            self._sleep(ready - now)
 
 
 class Fetcher:

@@ -1,11 +1,14 @@
 """`dealwatch run` fetches sources side by side, yet never asks one host twice within per_host_delay.
 
 Three loopback "hosts" (ports) answer slowly; the config lists their feeds host by host. The
-server's own log shows requests overlapping in time, and each host's requests spaced apart.
+server's own log (kernel arrival stamps) shows requests overlapping in time, and each host's requests
+spaced apart.
 """
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from collections import defaultdict
@@ -22,9 +25,38 @@ from pipeline.run import by_host_turns, run_once
 
 LATENCY = 0.2
 SPACING = 0.3
-JITTER = 0.025  # loopback arrival jitter: the client spaces request starts, the server logs arrivals
+JITTER = 0.025  # the pacer spaces its releases; bytes leave a busy process up to this much later
 BODY = ("Kenya's Ministry of Information and Nvidia signed a memorandum of understanding on Tuesday to build "
         "an AI computing centre in Nairobi, feed {feed}.")
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux: the kernel stamps each packet's arrival
+
+
+def arrival_time(connection: socket.socket) -> float:
+    """Return when the request's first bytes reached this machine (kernel stamp), else now (wall clock).
+
+    The server's own threads may run late on a busy machine; the kernel's stamp does not.
+    """
+    try:
+        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", payload[:16])
+            return seconds + nanoseconds / 1e9
+    return time.time()
+
+
+def stamped_server(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """Return a threading HTTP server on a free loopback port whose connections carry arrival stamps."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+    server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # inherited by accepted connections
+    server.server_bind()
+    server.server_activate()
+    server.daemon_threads = True
+    return server
 
 
 class SlowHosts:
@@ -34,9 +66,8 @@ class SlowHosts:
         self.log: list[tuple[int, str, float, float]] = []
         self.lock = threading.Lock()
         handler = self._handler()
-        self.servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler) for _ in range(hosts)]
+        self.servers = [stamped_server(handler) for _ in range(hosts)]
         for server in self.servers:
-            server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
         self.ports = [server.server_address[1] for server in self.servers]
 
@@ -44,8 +75,12 @@ class SlowHosts:
         hosts = self
 
         class Handler(BaseHTTPRequestHandler):
+            def setup(self) -> None:
+                self.arrived = arrival_time(self.request)  # before the request is read: a peek after it would block
+                super().setup()
+
             def do_GET(self) -> None:  # noqa: N802
-                arrived = time.monotonic()
+                arrived = self.arrived
                 time.sleep(LATENCY)
                 port = self.server.server_address[1]
                 feed = self.path.strip("/").split(".")[0]
@@ -67,7 +102,7 @@ class SlowHosts:
                     self.end_headers()
                     self.wfile.write(body)
                 with hosts.lock:
-                    hosts.log.append((port, self.path, arrived, time.monotonic()))
+                    hosts.log.append((port, self.path, arrived, time.time()))
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
