@@ -19,9 +19,8 @@ server's own log:
 (no schedule can do better: a host's last request cannot start sooner, and it takes that long).
 Arrival times are the kernel's stamps of each request's first packet (SO_TIMESTAMPNS), not the
 server threads' clocks, which run late on a busy machine. It fails (exit 1) when two requests to
-one host arrived closer than per_host_delay less 25 ms (the time between dealwatch's pacer letting
-a request go and its bytes leaving varies by that much on 2 busy cores), when a page robots.txt
-disallows was fetched, or when a run failed; it prints the closest gap it saw.
+one host arrived closer than per_host_delay (less 1 ms for clock granularity), when a page
+robots.txt disallows was fetched, or when a run failed; it prints the closest gap it saw.
 Everything stops by itself: each run is killed after `--limit` seconds.
 """
 
@@ -43,7 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-JITTER = 0.025  # seconds: pacer release to bytes on the wire varies this much on a busy 2-core machine
+JITTER = 0.001  # seconds: clock granularity
 COUNTRIES = ["Morocco", "Kenya", "India", "France", "Brazil", "Saudi Arabia", "Indonesia", "Chile", "Poland", "Japan"]
 PARTNERS = ["OpenAI", "Mistral AI", "Nvidia", "Microsoft", "Google", "Anthropic", "Cohere", "G42"]
 WORDS = ("market council weather river festival season harvest school transport budget match league museum "

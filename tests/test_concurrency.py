@@ -25,7 +25,7 @@ from pipeline.run import by_host_turns, run_once
 
 LATENCY = 0.2
 SPACING = 0.3
-JITTER = 0.025  # the pacer spaces its releases; bytes leave a busy process up to this much later
+JITTER = 0.001  # clock granularity: spacing is measured from when each request has left
 BODY = ("Kenya's Ministry of Information and Nvidia signed a memorandum of understanding on Tuesday to build "
         "an AI computing centre in Nairobi, feed {feed}.")
 

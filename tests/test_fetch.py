@@ -245,6 +245,23 @@ def test_host_pacer_spaces_from_when_a_late_waiter_actually_goes() -> None:
     assert waits == [2.0, 2.0] and went == 102.5 and clock[0] == 105.0
 
 
+def test_host_pacer_spaces_from_when_the_request_left() -> None:
+    # Let go at 100, the request only leaves at 100.7 (a busy process): the next waits until 102.7.
+    clock = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=sleep)
+    pacer.wait("a.example")
+    clock[0] += 0.7
+    pacer.sent("a.example")
+    pacer.wait("a.example")
+    assert clock[0] == pytest.approx(102.7)
+
+
 PUBLIC = "93.184.215.14"  # plays a public web server: connections to it are routed to the loopback test server
 FAKE_DNS = {"news.example": [PUBLIC], "localhost": ["127.0.0.1", "::1"], "sneaky.example": ["127.0.0.1"], "metadata.example": ["169.254.169.254"],
             "intranet.example": ["10.1.2.3"], "mixed.example": [PUBLIC, "192.168.1.10"], "v6.example": ["fd00::1"]}
