@@ -139,7 +139,9 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
                 except Exception as exc:
                     outcomes[job.source.name] = job.fail(db, exc)
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # fetches in hand end within their timeout
+        # Queued sources never start; the caller's Fetcher closes its clients on the way out, so
+        # requests in hand fail at once instead of holding the error (or Ctrl-C) for a timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return [outcomes[source.name] for source in sources]
@@ -516,9 +518,10 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
     summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
     try:
+        cache = FeatureCache()  # each stored article's story features, computed once per import
         with classifier_pool(workers, settings.min_confidence) as classify:
             for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary)
+                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary, cache)
                 summary.last_line = chunk[-1][0]
                 if progress:
                     progress(len(chunk))
@@ -528,10 +531,11 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
 
 
 def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path, fetched_at: str,
-                  settings: Settings, classify: Classifier, summary: ImportSummary) -> None:
+                  settings: Settings, classify: Classifier, summary: ImportSummary,
+                  cache: FeatureCache | None = None) -> None:
     source = f"import:{path.name}"
     try:
-        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify)
+        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify, cache)
     except DealwatchError:  # the database cannot be written: no line would fare better
         raise
     except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
@@ -558,10 +562,10 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
 
 
 def _import_entries(db: store.Database, entries: list[Entry], source: str, fetched_at: str, settings: Settings,
-                    classify: Classifier) -> int:
+                    classify: Classifier, cache: FeatureCache | None = None) -> int:
     articles = [make_article(entry, source, fetched_at) for entry in entries]
     batch = store.Batch(source=source, started_at=fetched_at)
-    prepare_batch(db, batch, articles, settings.dedupe, classify)
+    prepare_batch(db, batch, articles, settings.dedupe, classify, cache)
     return store.save_batch(db, batch)
 
 
