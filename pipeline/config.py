@@ -35,6 +35,7 @@ CLASSIFY_KEYS = {"min_confidence"}
 HTTP_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "timeout": (0, 86400, True), "connect_timeout": (0, 86400, True), "per_host_delay": (0, 3600, False),
     "max_bytes": (1, 2**40, False), "max_redirects": (0, 100, False), "workers": (1, 256, False),
+    "concurrency": (1, 256, False),
 }
 # Largest sensible value of each [dedupe] key (the smallest is DedupeSettings' own check).
 DEDUPE_MAXIMA = {"window_days": 3650, "late_days": 3650, "same_deal_days": 3650, "text_score": 100,
@@ -75,7 +76,8 @@ class HttpSettings:
     max_redirects: int = 5
     user_agent: str = USER_AGENT
     respect_robots: bool = True
-    workers: int = 4  # concurrent article-page fetches
+    workers: int = 4  # concurrent article-page fetches, per source
+    concurrency: int = 8  # sources a run fetches at once (per-host spacing still holds)
     allow_private: bool = False  # may remote sources reach loopback, private and link-local addresses?
 
 
@@ -330,7 +332,7 @@ def _load_http(reader: _TableReader, table: dict[str, Any]) -> HttpSettings:
     reader.known(table, "[http]", set(HttpSettings.__dataclass_fields__))
     values: dict[str, Any] = {}
     for key, kind in (("timeout", float), ("connect_timeout", float), ("per_host_delay", float),
-                      ("max_bytes", int), ("max_redirects", int), ("workers", int)):
+                      ("max_bytes", int), ("max_redirects", int), ("workers", int), ("concurrency", int)):
         values[key] = reader.number(table, "[http]", key, kind, getattr(defaults, key), HTTP_BOUNDS[key])
     for key, other in (("user_agent", str), ("respect_robots", bool), ("allow_private", bool)):
         values[key] = reader.get(table, "[http]", key, other, getattr(defaults, key))

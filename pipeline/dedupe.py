@@ -445,11 +445,41 @@ def is_same_story(
     return _score(_features(first, settings, moment), _features(second, settings, moment), settings) is not None
 
 
+class FeatureCache:
+    """Stored articles' features, computed once and reused by the clusterers of successive batches.
+
+    A run clusters each source's batch against the stored window; without the cache every batch
+    recomputed the features of every stored article of the window. An entry is reused only for an
+    identical item (same key, text, date, deal keys and story), so an edited article is recomputed.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[StoryItem, _Features]] = {}
+        self.computed = 0  # features computed, for tests and benches
+
+    def features(self, item: StoryItem, settings: DedupeSettings, now: datetime) -> _Features:
+        """Return the item's features, computed now only when this item was not seen as it is."""
+        entry = self._entries.get(item.key)
+        if entry is not None and entry[0] == item:
+            return entry[1]
+        self.computed += 1
+        features = _features(item, settings, now)
+        self._entries[item.key] = (item, features)
+        return features
+
+    def retain(self, keys: Iterable[str]) -> None:
+        """Forget every entry but those of `keys` (the window just loaded), so the cache stays the window's size."""
+        kept = set(keys)
+        self._entries = {key: entry for key, entry in self._entries.items() if key in kept}
+
+
 class StoryClusterer:
     """Assigns articles to stories against the articles it holds (preloaded or added), one at a time."""
 
-    def __init__(self, settings: DedupeSettings = DedupeSettings(), now: datetime | None = None) -> None:
+    def __init__(self, settings: DedupeSettings = DedupeSettings(), now: datetime | None = None,
+                 cache: FeatureCache | None = None) -> None:
         self.settings = settings
+        self.cache = cache  # stored articles' features across clusterers (one per batch), if given
         self.now = now or datetime.now(timezone.utc)  # stands in for a missing published_at
         self.assigned = 0  # articles passed to `assign`
         self.compared = 0  # candidate pairs scored, for the bench
@@ -465,8 +495,15 @@ class StoryClusterer:
 
     def preload(self, items: Iterable[StoryItem]) -> None:
         """Hold already-stored articles (story_id set) so new ones can join their stories; evicts nothing."""
+        if self.cache is None:
+            for item in items:
+                self._hold(self._features_for(item))
+            return
+        keys = []
         for item in items:
-            self._hold(self._features_for(item))
+            self._hold(self.cache.features(item, self.settings, self.now))
+            keys.append(item.key)
+        self.cache.retain(keys)
 
     def assign(self, item: StoryItem) -> str | None:
         """Return the story id of the held story this article joins, or None when it starts a new story."""

@@ -53,13 +53,26 @@ class HostPacer:
         self._lock = threading.Lock()
 
     def wait(self, host: str) -> None:
-        """Block until `host` may be asked again, and book the next slot."""
+        """Block until `host` may be asked again; the next request to it then waits `delay` from now."""
+        # The slot is taken when the wait ends, not booked before sleeping: on a busy machine a
+        # thread may wake late, and the request after it must still leave `delay` after it.
+        while True:
+            with self._lock:
+                now = self._clock()
+                ready = self._next.get(host, 0.0)
+                if now >= ready:
+                    self._next[host] = now + self.delay
+                    return
+            self._sleep(ready - now)
+
+    def sent(self, host: str) -> None:
+        """Note that a request to `host` has just left: the next one waits `delay` from now.
+
+        On a busy machine a request may leave well after `wait` let it go; spacing from the moment
+        it left keeps the host's view of the gap at least `delay`.
+        """
         with self._lock:
-            now = self._clock()
-            start = max(now, self._next.get(host, 0.0))
-            self._next[host] = start + self.delay
-        if start > now:
-            self._sleep(start - now)
+            self._next[host] = max(self._next.get(host, 0.0), self._clock() + self.delay)
 
 
 class Fetcher:
@@ -147,10 +160,16 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        self.pacer.wait(urlsplit(url).netloc.lower())
+        host = urlsplit(url).netloc.lower()
+        self.pacer.wait(host)
         deadline = time.monotonic() + self.settings.timeout
+
+        def trace(event: str, info: dict[str, object]) -> None:
+            if event.endswith("send_request_headers.complete"):  # httpcore's trace: the request has left
+                self.pacer.sent(host)
+
         try:
-            with client.stream("GET", url, headers=headers) as response:
+            with client.stream("GET", url, headers=headers, extensions={"trace": trace}) as response:
                 return self._read(url, response, deadline)
         except httpx.TooManyRedirects:
             return _error(url, f"redirect loop: more than {self.settings.max_redirects} redirects")

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -27,7 +27,7 @@ from pipeline import dedupe, store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
 from pipeline.corpus import published_text, read_jsonl, record_problem
-from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem
+from pipeline.dedupe import DedupeSettings, FeatureCache, StoryClusterer, StoryItem
 from pipeline.errors import DatabaseError, DealwatchError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
@@ -93,45 +93,153 @@ def run_once(settings: Settings, db: store.Database, *, source_names: Iterable[s
         sources = [s for s in sources if store.is_due(store.source_state(db, s.name), s.every_seconds, now)]
     summary = RunSummary()
     with Fetcher(settings.http, transport) as fetcher:
-        for source in sources:
-            summary.outcomes.append(run_source(db, fetcher, source, settings))
+        summary.outcomes = run_sources(db, fetcher, sources, settings)
     summary.elapsed = time.monotonic() - started
     return summary
 
 
-def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings) -> SourceOutcome:
-    """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
-    started_at = store.now_iso()
-    result = FetchResult(url=source.url, status="error")
+def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], settings: Settings) -> list[SourceOutcome]:
+    """Return each source's outcome (in the given order), running up to `[http] concurrency` sources at once.
+
+    Workers do the network and the per-article work (fetch, parse, pages, extract, classify); this
+    thread does every database read and write, so story assignment sees every batch stored before
+    it and each source's batch is one transaction, as in a run one source after another.
+    """
+    concurrency = min(settings.http.concurrency, len(sources))
+    cache = FeatureCache()  # each stored article's story features, computed once per run
+    if concurrency < 2:
+        return [run_source(db, fetcher, source, settings, cache) for source in sources]
+    outcomes: dict[str, SourceOutcome] = {}
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
     try:
-        state = store.source_state(db, source.name)
-        result = fetcher.fetch(source_url(source), etag=state.get("etag"), last_modified=state.get("last_modified"))
-        batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
-        if result.status == "ok":
-            parsed = parse_fetched(fetcher, source, result)
-            if parsed.error:
-                result.status, result.error = "error", parsed.error
-            else:
-                batch.warning, batch.dropped = parsed.warning, parsed.dropped
-                entries = fresh_entries(db, parsed.entries)
-                articles = build_articles(fetcher, source, entries, settings.http.workers)
-                prepare_batch(db, batch, articles, settings.dedupe,
-                              partial(classify_each, min_confidence=settings.min_confidence))
-        new = store.save_batch(db, batch)
+        pending: dict[Future[None], SourceJob] = {}
+        for source in by_host_turns(sources):
+            job = SourceJob(source, settings)
+            try:
+                job.state = store.source_state(db, source.name)
+            except DatabaseError:
+                raise
+            except Exception as exc:  # as in run_source: this source fails alone
+                outcomes[source.name] = job.fail(db, exc)
+                continue
+            pending[pool.submit(job.download, fetcher)] = job
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = pending.pop(future)
+                try:
+                    future.result()
+                    if job.stage == "downloaded" and job.parsed_ok:
+                        job.entries = fresh_entries(db, job.entries)
+                        pending[pool.submit(job.build, fetcher)] = job
+                        continue
+                    outcomes[job.source.name] = job.finish(db, cache)
+                except DatabaseError:
+                    raise
+                except Exception as exc:
+                    outcomes[job.source.name] = job.fail(db, exc)
+    except BaseException:
+        # Queued sources never start; the caller's Fetcher closes its clients on the way out, so
+        # requests in hand fail at once instead of holding the error (or Ctrl-C) for a timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [outcomes[source.name] for source in sources]
+
+
+def by_host_turns(sources: list[Source]) -> list[Source]:
+    """Return sources in turns over their hosts (each host's first, then each host's second...), else in order.
+
+    Listed host by host, a pool's workers would all queue for one host's spacing in turn.
+    """
+    turns: dict[str, int] = {}
+    ranked = []
+    for index, source in enumerate(sources):
+        host = urlsplit(source_url(source)).netloc.lower()
+        turns[host] = turns.get(host, -1) + 1
+        ranked.append((turns[host], index, source))
+    return [source for _, _, source in sorted(ranked, key=lambda item: item[:2])]
+
+
+def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings,
+               cache: FeatureCache | None = None) -> SourceOutcome:
+    """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
+    job = SourceJob(source, settings)
+    try:
+        job.state = store.source_state(db, source.name)
+        job.download(fetcher)
+        if job.parsed_ok:
+            job.entries = fresh_entries(db, job.entries)
+            job.build(fetcher)
+        return job.finish(db, cache)
     except DatabaseError:
         raise  # the database itself is failing, not this source: the run stops with its one-line reason
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
-        LOGGER.exception("source=%s failed unexpectedly", source.name)
-        result.status, result.error = "error", f"internal error: {type(exc).__name__}: {clean_line(str(exc))}"
-        batch = store.Batch(source=source.name, started_at=started_at, fetch=result)
-        new = record_failure(db, batch)
-    outcome = SourceOutcome(source.name, result.status, new, result.duration_ms, result.error, batch.warning,
-                            batch.dropped)
-    LOGGER.info("source=%s status=%s new=%d ms=%d%s", source.name, result.status, new, result.duration_ms,
-                f" error={result.error}" if result.error else "",
-                extra={"source": source.name, "status": result.status, "new_articles": new,
-                       "duration_ms": result.duration_ms, "error": result.error})
-    return outcome
+        return job.fail(db, exc)
+
+
+class SourceJob:
+    """One source's way through a run: download and build may run in a worker, the rest where the database is."""
+
+    def __init__(self, source: Source, settings: Settings) -> None:
+        self.source = source
+        self.settings = settings
+        self.started_at = store.now_iso()
+        self.state: dict[str, Any] = {}
+        self.result = FetchResult(url=source.url, status="error")
+        self.batch = store.Batch(source=source.name, started_at=self.started_at, fetch=self.result)
+        self.parsed_ok = False
+        self.stage = "new"  # new -> downloaded -> built
+        self.entries: list[Entry] = []
+        self.articles: list[Article] = []
+
+    def download(self, fetcher: Fetcher) -> None:
+        """Fetch the source (conditional GET) and parse its entries; no database."""
+        self.result = fetcher.fetch(source_url(self.source), etag=self.state.get("etag"),
+                                    last_modified=self.state.get("last_modified"))
+        self.batch = store.Batch(source=self.source.name, started_at=self.started_at, fetch=self.result)
+        self.stage = "downloaded"
+        if self.result.status != "ok":
+            return
+        parsed = parse_fetched(fetcher, self.source, self.result)
+        if parsed.error:
+            self.result.status, self.result.error = "error", parsed.error
+            return
+        self.batch.warning, self.batch.dropped = parsed.warning, parsed.dropped
+        self.entries = parsed.entries
+        self.parsed_ok = True
+
+    def build(self, fetcher: Fetcher) -> None:
+        """Turn the (fresh) entries into classified articles, fetching pages where needed; no database."""
+        self.articles = build_articles(fetcher, self.source, self.entries, self.settings.http.workers)
+        for article in self.articles:
+            article.classification = classify_article(article.title, article.text, article.published_at,
+                                                      article.lang, min_confidence=self.settings.min_confidence)
+        self.stage = "built"
+
+    def finish(self, db: store.Database, cache: FeatureCache | None = None) -> SourceOutcome:
+        """Fold the articles into stories and store the batch in one transaction; return the outcome."""
+        if self.parsed_ok:
+            prepare_batch(db, self.batch, self.articles, self.settings.dedupe,
+                          partial(classify_missing, min_confidence=self.settings.min_confidence), cache)
+        return self.outcome(store.save_batch(db, self.batch))
+
+    def fail(self, db: store.Database, exc: Exception) -> SourceOutcome:
+        """Record this source as failed by `exc` (its batch, if any, was rolled back); return the outcome."""
+        LOGGER.error("source=%s failed unexpectedly", self.source.name, exc_info=exc)
+        self.result.status, self.result.error = "error", f"internal error: {type(exc).__name__}: {clean_line(str(exc))}"
+        self.batch = store.Batch(source=self.source.name, started_at=self.started_at, fetch=self.result)
+        return self.outcome(record_failure(db, self.batch))
+
+    def outcome(self, new: int) -> SourceOutcome:
+        """Return (and log) how this source went."""
+        result, name = self.result, self.source.name
+        LOGGER.info("source=%s status=%s new=%d ms=%d%s", name, result.status, new, result.duration_ms,
+                    f" error={result.error}" if result.error else "",
+                    extra={"source": name, "status": result.status, "new_articles": new,
+                           "duration_ms": result.duration_ms, "error": result.error})
+        return SourceOutcome(name, result.status, new, result.duration_ms, result.error, self.batch.warning,
+                             self.batch.dropped)
 
 
 def record_failure(db: store.Database, batch: store.Batch) -> int:
@@ -214,8 +322,14 @@ def classify_each(articles: list[Article], min_confidence: float | None = None) 
             for a in articles]
 
 
+def classify_missing(articles: list[Article], min_confidence: float | None = None) -> list[Classification]:
+    """Return each article's classification: the one it already has, else computed now."""
+    return [a.classification or classify_article(a.title, a.text, a.published_at, a.lang, min_confidence=min_confidence)
+            for a in articles]
+
+
 def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings,
-                  classify: Classifier = classify_each) -> None:
+                  classify: Classifier = classify_each, cache: FeatureCache | None = None) -> None:
     """Fill `batch` with the distinct new articles (classified, with story refs) and the URLs of known copies."""
     distinct = merge_exact_copies(articles)
     by_url, by_hash = store.find_articles(db, (u for a in distinct for u in [a.url, *a.urls]),
@@ -229,7 +343,7 @@ def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article
         batch.articles.append(article)
     for article, result in zip(batch.articles, classify(batch.articles)):
         article.classification = result
-    batch.story_refs = assign_stories(db, batch.articles, dedupe)
+    batch.story_refs = assign_stories(db, batch.articles, dedupe, cache)
 
 
 def merge_exact_copies(articles: list[Article]) -> list[Article]:
@@ -249,15 +363,19 @@ def merge_exact_copies(articles: list[Article]) -> list[Article]:
     return kept
 
 
-def assign_stories(db: store.Database, articles: list[Article], settings: DedupeSettings) -> list[int | str]:
-    """Return a story ref per article: a stored story id, or a batch-local key for a new story."""
+def assign_stories(db: store.Database, articles: list[Article], settings: DedupeSettings,
+                   cache: FeatureCache | None = None) -> list[int | str]:
+    """Return a story ref per article: a stored story id, or a batch-local key for a new story.
+
+    Pass one `cache` to the batches of a run, so each stored article's features are computed once.
+    """
     if not articles:
         return []
     dates = [a.published_at or a.fetched_at for a in articles]
     window = timedelta(days=settings.window_days)
     start = (store.parse_iso(_as_datetime(min(dates))) - window).strftime("%Y-%m-%d")
     end = (store.parse_iso(_as_datetime(max(dates))) + window).strftime("%Y-%m-%dT23:59:59Z")
-    clusterer = StoryClusterer(settings)
+    clusterer = StoryClusterer(settings, cache=cache)
     clusterer.preload(_stored_item(row) for row in store.story_window(db, start, end))
     refs: dict[int, int | str] = {}
     for index in sorted(range(len(articles)), key=lambda i: dates[i]):
@@ -400,9 +518,10 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
     summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
     try:
+        cache = FeatureCache()  # each stored article's story features, computed once per import
         with classifier_pool(workers, settings.min_confidence) as classify:
             for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary)
+                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary, cache)
                 summary.last_line = chunk[-1][0]
                 if progress:
                     progress(len(chunk))
@@ -412,10 +531,11 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
 
 
 def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path, fetched_at: str,
-                  settings: Settings, classify: Classifier, summary: ImportSummary) -> None:
+                  settings: Settings, classify: Classifier, summary: ImportSummary,
+                  cache: FeatureCache | None = None) -> None:
     source = f"import:{path.name}"
     try:
-        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify)
+        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify, cache)
     except DealwatchError:  # the database cannot be written: no line would fare better
         raise
     except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
@@ -442,10 +562,10 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
 
 
 def _import_entries(db: store.Database, entries: list[Entry], source: str, fetched_at: str, settings: Settings,
-                    classify: Classifier) -> int:
+                    classify: Classifier, cache: FeatureCache | None = None) -> int:
     articles = [make_article(entry, source, fetched_at) for entry in entries]
     batch = store.Batch(source=source, started_at=fetched_at)
-    prepare_batch(db, batch, articles, settings.dedupe, classify)
+    prepare_batch(db, batch, articles, settings.dedupe, classify, cache)
     return store.save_batch(db, batch)
 
 

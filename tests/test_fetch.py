@@ -214,12 +214,52 @@ def test_a_plain_run_does_not_log_each_http_request(tmp_path: Path, httpserver: 
 def test_host_pacer_spaces_requests_to_one_host() -> None:
     clock = [100.0]
     waits: list[float] = []
-    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=waits.append)
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=sleep)
     pacer.wait("a.example")
     pacer.wait("a.example")
     pacer.wait("b.example")
     pacer.wait("a.example")
-    assert waits == [2.0, 4.0]
+    assert waits == [2.0, 2.0]
+    assert clock[0] == 104.0
+
+
+def test_host_pacer_spaces_from_when_a_late_waiter_actually_goes() -> None:
+    # A thread that wakes late (a busy machine) takes its slot late: the next one still waits the full delay.
+    clock = [100.0]
+    waits: list[float] = []
+
+    def oversleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds + 0.5
+
+    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=oversleep)
+    pacer.wait("a.example")  # goes at 100
+    pacer.wait("a.example")  # sleeps 2, wakes at 102.5 and goes
+    went = clock[0]
+    pacer.wait("a.example")
+    assert waits == [2.0, 2.0] and went == 102.5 and clock[0] == 105.0
+
+
+def test_host_pacer_spaces_from_when_the_request_left() -> None:
+    # Let go at 100, the request only leaves at 100.7 (a busy process): the next waits until 102.7.
+    clock = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=sleep)
+    pacer.wait("a.example")
+    clock[0] += 0.7
+    pacer.sent("a.example")
+    pacer.wait("a.example")
+    assert clock[0] == pytest.approx(102.7)
 
 
 PUBLIC = "93.184.215.14"  # plays a public web server: connections to it are routed to the loopback test server
