@@ -155,7 +155,7 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
     min_confidence = None  # unset: the confidence model's recommended threshold
     if "min_confidence" in classify:
         min_confidence = reader.number(classify, "[classify]", "min_confidence", float, 0.5, (0, 1, False))
-    sources = tuple(_load_source(reader, base, index, item) for index, item in enumerate(_source_list(reader, raw)))
+    sources = tuple(_load_source(reader, base, index, item) for index, item in enumerate(_table_list(reader, raw, "sources")))
     alerts = tuple(_load_alert(reader, index, item) for index, item in enumerate(_table_list(reader, raw, "alerts")))
     alert_names = [a.name for a in alerts]
     if len(set(alert_names)) != len(alert_names):
@@ -222,13 +222,6 @@ class _TableReader:
         return value
 
 
-def _source_list(reader: _TableReader, raw: dict[str, Any]) -> list[Any]:
-    items = raw.get("sources", [])
-    if not isinstance(items, list):
-        raise ConfigError(f"{reader.path}: 'sources' must be an array of tables ([[sources]])")
-    return items
-
-
 def _table_list(reader: _TableReader, raw: dict[str, Any], name: str) -> list[Any]:
     items = raw.get(name, [])
     if not isinstance(items, list):
@@ -237,11 +230,7 @@ def _table_list(reader: _TableReader, raw: dict[str, Any], name: str) -> list[An
 
 
 def _load_alert(reader: _TableReader, index: int, item: Any) -> AlertSettings:
-    if not isinstance(item, dict):
-        raise ConfigError(f"{reader.path}: alerts[{index}] must be a table")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise reader.fail(f"alerts[{index}]", "name", "missing or empty")
+    name = _table_name(reader, "alerts", index, item)
     where = f"alert {name!r}"
     reader.known(item, where, ALERT_KEYS)
     kind = reader.get(item, where, "kind", str, "webhook")
@@ -260,17 +249,23 @@ def _load_alert(reader: _TableReader, index: int, item: Any) -> AlertSettings:
         if not all(isinstance(v, str) for v in values) or (allowed and any(v not in allowed for v in values)):
             raise reader.fail(where, key, f"expected a list of {'/'.join(allowed) if allowed else 'names'}")
         filters[key] = frozenset(v.upper() if key == "countries" else v for v in values)
-    return AlertSettings(name=name.strip(), url=url, format=fmt, **filters,
+    return AlertSettings(name=name, url=url, format=fmt, **filters,
                          timeout=reader.number(item, where, "timeout", float, 10.0, (0, 600, True)),
                          retries=reader.number(item, where, "retries", int, 3, (0, 10, False)))
 
 
-def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Source:
+def _table_name(reader: _TableReader, array: str, index: int, item: Any) -> str:
+    """Return the `name` of one table of an array of tables, or raise ConfigError naming it by position."""
     if not isinstance(item, dict):
-        raise ConfigError(f"{reader.path}: sources[{index}] must be a table")
+        raise ConfigError(f"{reader.path}: {array}[{index}] must be a table")
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise reader.fail(f"sources[{index}]", "name", "missing or empty")
+        raise reader.fail(f"{array}[{index}]", "name", "missing or empty")
+    return name.strip()
+
+
+def _load_source(reader: _TableReader, base: Path, index: int, item: Any) -> Source:
+    name = _table_name(reader, "sources", index, item)
     where = f"source {name!r}"
     if name.startswith("(") or not name.isprintable():
         raise reader.fail(where, "name", "names starting with '(' are dealwatch's own jobs, and a name must "
