@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pipeline.classify.confidence import model
+from pipeline.classify.confidence import model, threshold_for
 from pipeline.classify.dates import parse_published
 from pipeline.classify.deals import Candidate, find_candidates
 from pipeline.classify.vocab import load_vocabulary, vocabulary
@@ -52,11 +52,10 @@ def classify_article(title: str, text: str, published: str | None = None, lang: 
     # `lang` is accepted for the pipeline's sake: the lexicon holds English, French and Spanish at
     # once, because articles quote across languages and feeds mislabel them.
     del lang
-    threshold = model(config_dir).threshold if min_confidence is None else min_confidence
+    threshold = threshold_for(min_confidence, config_dir)
     candidates = scored_candidates(title, text, published, config_dir)
-    # A plan, a possibility or a denial is never a deal, whatever the threshold: it stays a candidate.
-    deals = [c.deal for c in candidates if c.deal.confidence >= threshold and not c.weak]
-    below = [c.deal for c in candidates if c.deal.confidence < threshold or c.weak]
+    deals = [c.deal for c in candidates if c.is_deal(threshold)]
+    below = [c.deal for c in candidates if not c.is_deal(threshold)]
     return Classification(relevant=bool(deals), deals=deals, version=CLASSIFIER_VERSION, candidates=below)
 
 

@@ -69,3 +69,8 @@ def model(config_dir: Path | None = None) -> ConfidenceModel:
         if directory not in _CACHE:
             _CACHE[directory] = load_model(directory)
         return _CACHE[directory]
+
+
+def threshold_for(min_confidence: float | None, config_dir: Path | None = None) -> float:
+    """Return `min_confidence`, or the model's recommended threshold when it is None."""
+    return model(config_dir).threshold if min_confidence is None else min_confidence

@@ -118,6 +118,10 @@ class Candidate:
         """Return True when only weakened cues (negated, modal...) back the deal."""
         return all(r.weakness for r in self.records)
 
+    def is_deal(self, threshold: float) -> bool:
+        """Return True when the candidate is stored as a deal: confident enough, and no plan or denial."""
+        return not self.weak and self.deal.confidence >= threshold
+
 
 @dataclass
 class _Context:
@@ -420,7 +424,7 @@ def _precedent(facts: Facts, context: _Context, country: str) -> bool:
     """Return True for another state's deal cited as a precedent ("... resembles one G42 agreed with Kenya")."""
     here = context.dominant or (next(iter(context.established)) if len(context.established) == 1 else None)
     return (context.fallbacks and here is not None and country != here
-            and any(t.has("precedent") for t in facts.tokens) and here not in facts.parties())
+            and facts.precedent and here not in facts.parties())
 
 
 def _note_signing(facts: Facts, cue: Cue, context: _Context) -> None:
@@ -662,8 +666,7 @@ def analyse(vocab: Vocabulary, title: str, text: str,
     direct, _ = _attribute(article, {}, fallbacks=False)
     established: dict[str, set[str]] = defaultdict(set)
     for record in direct:
-        cited = any(t.has("precedent") for t in article.facts[record.sentence].tokens)
-        if record.direct and not record.weakness and not cited:
+        if record.direct and not record.weakness and not article.facts[record.sentence].precedent:
             established[record.country].add(record.partner)
     records, orphans = _attribute(article, established, fallbacks=True)
     records += _orphan_records(article, records, orphans)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.classify.confidence import model
+from pipeline.classify import score
+from pipeline.classify.confidence import model, threshold_for
 from pipeline.classify.dates import parse_published
 from pipeline.classify.deals import Candidate, analyse
 from pipeline.classify.facts import Article, dominant_country
@@ -24,7 +25,7 @@ def explain(title: str, text: str, published: str | None = None, min_confidence:
             config_dir: Path | None = None) -> str:
     """Return the explanation of an article's candidate deals as plain text."""
     scorer = model(config_dir)
-    threshold = scorer.threshold if min_confidence is None else min_confidence
+    threshold = threshold_for(min_confidence, config_dir)
     article, candidates = analyse(vocabulary(config_dir), title or "", text or "", parse_published(published))
     if article is None:
         return "No stage cue or no country or partner name: the article cannot report a deal."
@@ -32,8 +33,8 @@ def explain(title: str, text: str, published: str | None = None, min_confidence:
              f"min_confidence {threshold:.2f}; {len(candidates)} candidate deal(s)."]
     if not candidates:
         lines.append("No cue was attributed to a (country, partner) pair.")
+    score(candidates, config_dir)
     for candidate in candidates:
-        candidate.deal.confidence = round(scorer.score(candidate.features), 3)
         lines += [""] + _explain_candidate(article, candidate, threshold, scorer.contributions(candidate.features))
     return "\n".join(lines)
 
@@ -41,10 +42,12 @@ def explain(title: str, text: str, published: str | None = None, min_confidence:
 def _explain_candidate(article: Article, candidate: Candidate, threshold: float,
                        contributions: list[tuple[str, float]]) -> list[str]:
     deal = candidate.deal
-    if candidate.weak:
+    if candidate.is_deal(threshold):
+        verdict = "DEAL"
+    elif candidate.weak:
         verdict = "candidate (only weakened cues: a plan, possibility or denial is never a deal)"
     else:
-        verdict = "DEAL" if deal.confidence >= threshold else "candidate (below min_confidence)"
+        verdict = "candidate (below min_confidence)"
     level = f"subnational: {deal.body}" if deal.level == "subnational" else "national"
     lines = [f"{deal.country} – {deal.partner}: {deal.stage}, confidence {deal.confidence:.3f} → {verdict}; "
              f"level {level}; event date {deal.event_date or 'none'}"]

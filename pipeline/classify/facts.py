@@ -81,6 +81,7 @@ class Facts:
     gov_gov: set[int] = field(default_factory=set)
     company_pair: set[int] = field(default_factory=set)
     enforcement: set[int] = field(default_factory=set)  # clauses about an investigation, a lawsuit, a fine
+    precedent: bool = False  # cites another deal as a precedent or comparison ("mirrors", "à l'instar de")
     ai: bool = False
     heading: str | None = None  # a country code for a "Morocco." heading, "" for another heading
 
@@ -455,6 +456,8 @@ def _describe(article: Article, facts: Facts) -> None:
             facts.company_pair.add(sentence.clause_of(token.start))
         if token.has("enforcement"):
             facts.enforcement.add(sentence.clause_of(token.start))
+        if token.has("precedent"):
+            facts.precedent = True
         if token.has("partner_noun") and facts.partner_anaphor is None and _refers_back(article, facts, token):
             facts.partner_anaphor = token.start
     facts.heading = _heading(article, facts)

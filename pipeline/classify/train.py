@@ -33,7 +33,8 @@ def snapshot_rows(path: Path) -> Iterable[dict[str, Any]]:
             continue
         gold = {(d["country"], d["partner"], d["stage"]) for d in record["labels"].get("deals") or []}
         found = set()
-        for candidate in scored_candidates(record.get("title") or "", record.get("text") or "", record.get("published")):
+        title, text = record.get("title") or "", record.get("text") or ""
+        for candidate in scored_candidates(title, text, record.get("published")):
             deal = candidate.deal
             key = (deal.country, deal.partner, deal.stage)
             found.add(key)
