@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline import store
 from pipeline.config import AlertSettings, Settings
-from pipeline.digest import country_name
+from pipeline.digest import country_name, party_name
 from pipeline.http import WebhookSender
 from pipeline.normalise import clean_line
 
@@ -92,7 +92,7 @@ def payload(alert: str, deal: dict[str, Any], key: str) -> dict[str, Any]:
 def text_of(event: dict[str, Any]) -> str:
     """Return the event as one line of text (for chat formats)."""
     deal, stage = event["deal"], event["stage"]
-    party = f"{deal['body']} ({deal['country_name']})" if deal["body"] else deal["country_name"]
+    party = party_name(deal["country_name"], deal["body"])
     change = stage["to"] if stage["from"] is None else f"{stage['from']} → {stage['to']}"
     links = " ".join(event["links"][:3])
     return f"{party} – {deal['partner']}: {change}. {event['evidence']} {links}".strip()

@@ -224,9 +224,7 @@ def sources(config_path: Path | None, db_path: Path | None) -> None:
                "last_error"]
     headers = ["source", "kind", "status", "articles", "last ok", "failures", "next attempt", "last error"]
     table = [[_cell(row[c]) for c in columns] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headers)]
-    for line in [headers, ["-" * w for w in widths], *table]:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    _echo_table(headers, table)
 
 
 @main.command()
@@ -254,9 +252,7 @@ def alerts(test_name: str | None, config_path: Path | None, db_path: Path | None
     headers = ["alert", "status", "tries", "country", "partner", "stage", "sent", "error"]
     table = [[_cell(r[k]) for k in ("alert", "status", "attempts", "country", "partner", "stage", "sent_at", "error")]
              for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headers)]
-    for line in [headers, ["-" * w for w in widths], *table]:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    _echo_table(headers, table)
 
 
 @main.command()
@@ -485,6 +481,13 @@ def _prediction(article_id: Any, result: Any) -> dict[str, Any]:
 
 def _all_bad(count: int) -> str:
     return f"all {count} lines are bad" if count > 1 else "its only line is bad"
+
+
+def _echo_table(headers: list[str], table: list[list[str]]) -> None:
+    """Print rows of cells as aligned columns under their headers."""
+    widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headers)]
+    for line in [headers, ["-" * w for w in widths], *table]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
 
 
 def _cell(value: Any) -> str:

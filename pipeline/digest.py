@@ -84,7 +84,7 @@ class DealNews:
     @property
     def party(self) -> str:
         """Return the state side as a reader names it: "Morocco", or "Telangana (India)"."""
-        return f"{self.body} ({self.country_name})" if self.body else self.country_name
+        return party_name(self.country_name, self.body)
 
 
 @dataclass
@@ -251,6 +251,11 @@ def _partner_counts(deals: list[dict[str, Any]]) -> list[PartnerCount]:
 def _link(url: str, title: str | None, source: str | None) -> Link:
     host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
     return Link(url=url, title=_clean(title or url), outlet=host or (source or "unknown"))
+
+
+def party_name(country: str, body: str | None) -> str:
+    """Return the state side of a deal as a reader names it: "Morocco", or "Telangana (India)"."""
+    return f"{body} ({country})" if body else country
 
 
 def country_name(code: str) -> str:

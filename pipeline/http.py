@@ -13,6 +13,7 @@ import httpx
 
 from pipeline import USER_AGENT
 from pipeline.config import HttpSettings
+from pipeline.normalise import clean_line
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -118,5 +119,5 @@ class WebhookSender:
             else:
                 response = self.client.post(url, json=json_body, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no answer'}"
+            return f"{type(exc).__name__}: {clean_line(str(exc)) or 'no answer'}"
         return None if response.status_code < 300 else f"HTTP {response.status_code}"

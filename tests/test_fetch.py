@@ -211,15 +211,23 @@ def test_a_plain_run_does_not_log_each_http_request(tmp_path: Path, httpserver: 
     assert "HTTP Request" in debug.stderr
 
 
-def test_host_pacer_spaces_requests_to_one_host() -> None:
+def paced(overshoot: float = 0.0) -> tuple[HostPacer, list[float], list[float]]:
+    """Return a 2-second pacer on a fake clock starting at 100, the clock, and the sleeps it asked for.
+
+    Each sleep moves the clock by the time asked plus `overshoot` (a thread waking late).
+    """
     clock = [100.0]
     waits: list[float] = []
 
     def sleep(seconds: float) -> None:
         waits.append(seconds)
-        clock[0] += seconds
+        clock[0] += seconds + overshoot
 
-    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=sleep)
+    return HostPacer(2.0, clock=lambda: clock[0], sleep=sleep), clock, waits
+
+
+def test_host_pacer_spaces_requests_to_one_host() -> None:
+    pacer, clock, waits = paced()
     pacer.wait("a.example")
     pacer.wait("a.example")
     pacer.wait("b.example")
@@ -230,14 +238,7 @@ def test_host_pacer_spaces_requests_to_one_host() -> None:
 
 def test_host_pacer_spaces_from_when_a_late_waiter_actually_goes() -> None:
     # A thread that wakes late (a busy machine) takes its slot late: the next one still waits the full delay.
-    clock = [100.0]
-    waits: list[float] = []
-
-    def oversleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock[0] += seconds + 0.5
-
-    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=oversleep)
+    pacer, clock, waits = paced(overshoot=0.5)
     pacer.wait("a.example")  # goes at 100
     pacer.wait("a.example")  # sleeps 2, wakes at 102.5 and goes
     went = clock[0]
@@ -247,14 +248,7 @@ def test_host_pacer_spaces_from_when_a_late_waiter_actually_goes() -> None:
 
 def test_host_pacer_spaces_from_when_the_request_left() -> None:
     # Let go at 100, the request only leaves at 100.7 (a busy process): the next waits until 102.7.
-    clock = [100.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock[0] += seconds
-
-    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=sleep)
+    pacer, clock, _ = paced()
     pacer.wait("a.example")
     clock[0] += 0.7
     pacer.sent("a.example")
