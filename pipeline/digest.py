@@ -94,6 +94,7 @@ class StoryNews:
     title: str
     deals: list[str]  # "OpenAI (talks)"
     links: list[Link]
+    event: str = ""  # the story's signature as a reader names it: "Morocco – Mistral AI: mou, 2026-03-02"
 
 
 @dataclass
@@ -218,12 +219,21 @@ def _country_news(stories: list[dict[str, Any]]) -> list[CountryNews]:
             title=_clean(story["title"] or (story["articles"][0]["title"] if story["articles"] else "")),
             deals=[f"{d['partner']} ({d['stage']})" for d in story["deals"]],
             links=_outlet_links(story["articles"]),
+            event=_event_text(story),
         )
         for country in dict.fromkeys(d["country"] for d in story["deals"]) or [""]:
             by_country.setdefault(country, []).append(news)
     ordered = sorted(by_country, key=lambda code: (code == "", country_name(code)))
     return [CountryNews(country=code, name=country_name(code) if code else "Other", stories=by_country[code])
             for code in ordered]
+
+
+def _event_text(story: dict[str, Any]) -> str:
+    """Return the event a story reports (its stored signature), or "" when it has none."""
+    if not story["country"]:
+        return ""
+    when = f", {story['event_date']}" if story["event_date"] else ""
+    return f"{country_name(story['country'])} – {story['partners']}: {story['stage']}{when}"
 
 
 def _outlet_links(articles: list[dict[str, Any]]) -> list[Link]:
@@ -289,7 +299,7 @@ def render_markdown(digest: Digest) -> str:
         for country in digest.countries:
             lines += [f"### {_md(country.name)}", ""]
             for story in country.stories:
-                deals = f" — {_md(', '.join(story.deals))}" if story.deals else ""
+                deals = f" — {_md(story.event or ', '.join(story.deals))}" if story.event or story.deals else ""
                 lines.append(f"- **{_md(story.title)}**{deals}")
                 lines.append("  - " + " · ".join(_md_link(link, link.outlet) for link in story.links))
             lines.append("")
@@ -365,7 +375,7 @@ def html_fragment(digest: Digest) -> str:
         for country in digest.countries:
             parts.append(f"<h3>{_h(country.name)}</h3>\n<ul>")
             for story in country.stories:
-                deals = f" — {_h(', '.join(story.deals))}" if story.deals else ""
+                deals = f" — {_h(story.event or ', '.join(story.deals))}" if story.event or story.deals else ""
                 outlets = " · ".join(_html_link(link, link.outlet) for link in story.links)
                 parts.append(f'<li><strong>{_h(story.title)}</strong>{deals}<br><span class="outlets">{outlets}'
                              "</span></li>")

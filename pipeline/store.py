@@ -709,8 +709,9 @@ def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list
 
 def _digest_stories(db: Database, start: str, end: str, article_time: str) -> list[dict[str, Any]]:
     """Return the relevant stories whose first article falls in [start, end), with their articles, URLs and deals."""
-    stories = [dict(zip(("id", "title", "first_time"), row)) for row in db.execute(
-        f"""SELECT s.id, s.title, MIN({article_time}) AS first_time
+    stories = [dict(zip(("id", "title", "country", "partners", "stage", "event_date", "first_time"), row))
+               for row in db.execute(
+        f"""SELECT s.id, s.title, s.country, s.partners, s.stage, s.event_date, MIN({article_time}) AS first_time
             FROM stories s JOIN articles a ON a.story_id = s.id
             WHERE s.id IN (SELECT a.story_id FROM articles a WHERE {article_time} >= ? AND {article_time} < ?
                            AND a.relevant = 1)

@@ -138,6 +138,9 @@ def test_stories_are_grouped_by_country_with_one_link_per_outlet(db: store.Datab
     assert [(p.partner, p.deals, p.articles) for p in digest.partners] == [("OpenAI", 2, 2)]
     markdown = dg.render_markdown(digest)
     assert "### United Arab Emirates" in markdown and "| OpenAI | 2 | 2 |" in markdown
+    # The story is listed as the event it reports (its signature), under each country it names.
+    assert stories[0].event == "United Arab Emirates – OpenAI: agreement, 2025-09-26"
+    assert markdown.count("— United Arab Emirates – OpenAI: agreement, 2025-09-26") == 2
     assert "Chatbot" not in markdown
 
 
