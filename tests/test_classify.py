@@ -145,6 +145,8 @@ def test_a_memorandum_called_a_deal_stays_a_memorandum() -> None:
     "Le Maroc n'a pas signé d'accord avec Anthropic sur l'intelligence artificielle.",
     "Aucun accord n'a été signé entre le gouvernement sénégalais et Google sur l'IA.",
     "El Gobierno de Perú no firmó ningún acuerdo con Microsoft sobre inteligencia artificial.",
+    'El ministerio peruano señaló que "no existe convenio, negociación ni reunión alguna" con DeepSeek sobre IA.',
+    "Kenya's ministry said there was no contract, memorandum or talks with Google on artificial intelligence.",
 ])
 def test_negated_cue_reports_no_deal(sentence: str) -> None:
     assert tag(sentence) == set()

@@ -110,6 +110,9 @@ _TAKEOVER_AFTER = re.compile(
 _CONTENT_LINK = re.compile(r"\b(?:for|on|covering|concerning|regarding|pour|sur|concernant|para|sobre|relativo a)\s+"
                            r"(?:[^\s;:]+\s+){0,5}$", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
+# A negation governs every noun of a list it heads: "no existe convenio, negociación ni reunión".
+_LIST_JOIN = r"(?:,\s*|\s+(?:or|nor|ou|o|ni)\s+)"
+_NEGATED_LIST = re.compile(rf"^(?:\s+[\w'-]+){{1,3}}(?:{_LIST_JOIN}[\w'-]+){{0,3}}{_LIST_JOIN}$")
 # "has not published the terms of its partnership": the negation governs "terms", and the
 # partnership stands; "has not signed any of the deals" still negates the deals.
 _OF_HEAD = re.compile(
@@ -179,13 +182,19 @@ def _inside(tokens: Sequence[Token], kind: str, start: int, end: int) -> bool:
     return any(t.has(kind) and t.start >= start and t.end <= end for t in tokens)
 
 
+def _heads_negated_list(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
+    """Return True when the cue is a later item of a list a negation heads ("no deal, talks or meeting")."""
+    before = [t for t in tokens if t.has("neg") and floor <= t.start and t.end <= cue.start]
+    return bool(before) and bool(_NEGATED_LIST.match(text[before[-1].end:cue.start]))
+
+
 def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
     """Return why the cue reports no event ("negation", "modal", "denied"...), or "" when it does."""
     negation = _near_before(text, tokens, "neg", cue.start, NEGATION_WINDOW, floor)
     if negation is not None and not _NOT_ONLY.match(text[negation.end:cue.start]):
         if not (cue.stage == "agreement" and _OF_HEAD.search(text[negation.end:cue.start])):
             return "negation"
-    if _inside(tokens, "neg", cue.start, cue.end):
+    if _inside(tokens, "neg", cue.start, cue.end) or _heads_negated_list(text, tokens, cue, floor):
         return "negation"
     modal = _near_before(text, tokens, "modal", cue.start, MODAL_WINDOW, floor)
     if modal is not None:
