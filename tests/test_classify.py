@@ -147,6 +147,8 @@ def test_a_memorandum_called_a_deal_stays_a_memorandum() -> None:
     "El Gobierno de Perú no firmó ningún acuerdo con Microsoft sobre inteligencia artificial.",
     'El ministerio peruano señaló que "no existe convenio, negociación ni reunión alguna" con DeepSeek sobre IA.',
     "Kenya's ministry said there was no contract, memorandum or talks with Google on artificial intelligence.",
+    "El Gobierno de Panamá desmiente negociaciones con xAI para un centro de datos de inteligencia artificial.",
+    "O Governo de Portugal desmentiu qualquer acordo com a OpenAI sobre inteligência artificial.",
 ])
 def test_negated_cue_reports_no_deal(sentence: str) -> None:
     assert tag(sentence) == set()
