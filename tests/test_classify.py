@@ -830,6 +830,20 @@ def test_a_company_undertaking_inside_a_signing_report_is_a_partner_of_it(text: 
     assert tag(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("On Monday Ghana's Ministry of Communications signed deals with three technology companies. Google signed a "
+     "contract to train civil servants in AI tools. Amazon Web Services put its name to a letter of intent on a cloud "
+     "region. Nvidia signed a memorandum of understanding on an AI laboratory.",
+     {("GH", "Google", "agreement"), ("GH", "Amazon Web Services", "mou"), ("GH", "Nvidia", "mou")}),
+    ("Le ministère sénégalais du Numérique a signé trois accords sur l'intelligence artificielle. Orange a signé un "
+     "contrat pour héberger les données. Mistral AI a paraphé un protocole d'accord sur un modèle en wolof.",
+     {("SN", "Orange", "agreement"), ("SN", "Mistral AI", "mou")}),
+])
+def test_a_counted_summary_is_followed_by_one_sentence_per_company(text: str, expected: set) -> None:
+    # Each company's sentence has its own cue and stage; the state is the one the summary named.
+    assert tag(text) == expected
+
+
 def test_an_undertaking_without_a_signing_is_no_deal() -> None:
     assert tag("Kenya wants more AI investment. Microsoft will build a data centre in the region, it said.") == set()
 

@@ -135,6 +135,7 @@ class _Context:
     last_index: int = -10
     launch: tuple[int, list[str]] | None = None  # a launch by a state that named no partner: (sentence, countries)
     signing: tuple[int, list[str], str] | None = None  # the last signing: (sentence, its countries, mou or agreement)
+    summary: tuple[int, list[str]] | None = None  # "signed deals with three firms": (sentence, its countries)
 
 
 def _previous_partner(article: Article, position: int) -> str | None:
@@ -173,6 +174,9 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
         return []
     here = context.sections[facts.index] or context.dominant
     text = article.sentence_text(facts.index)
+    summed_up = _summed_up_by(facts, context)
+    if summed_up and partners and not _OTHER_STATES.search(text):
+        return summed_up
     if here and _refers_to_state(facts, clause) and not _OTHER_STATES.search(text):
         return [here]
     if _ITS_START.match(text) and facts.index > 0:  # "El Salvador went furthest. Its agreement with ..."
@@ -186,6 +190,20 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
     # state's deal: "the Hangzhou-based company released a model".
     if here and stage != "launched" and _one_more_partner(article, facts, context, here, partners, clause, text):
         return [here]
+    return []
+
+
+def _summed_up_by(facts: Facts, context: _Context) -> list[str]:
+    """Return the states of a signing summed up just before ("signed deals with three firms"), or [].
+
+    The sentences that follow, one per company ("Google signed a contract ...; Nvidia signed a
+    memorandum ..."), report that signing's deals, each at its own stage.
+    """
+    if context.summary is None:
+        return []
+    index, countries = context.summary
+    if 0 < facts.index - index <= UNDERTAKING_REACH and context.sections[facts.index] == context.sections[index]:
+        return countries
     return []
 
 
@@ -436,6 +454,7 @@ def _note_signing(facts: Facts, cue: Cue, context: _Context) -> None:
         countries = [here] if here else []
     if countries and cue.stage in SIGNED and not facts.partner_names():
         context.signing = (facts.index, countries, cue.stage)
+        context.summary = (facts.index, countries)
 
 
 def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Record]:
