@@ -180,6 +180,11 @@ def test_possible_or_future_stage_is_not_reported(sentence: str, not_stage: str)
     ("Chile's science minister met OpenAI executives in San Francisco to discuss AI models.", {("CL", "OpenAI", "talks")}),
     ("Morocco's minister held talks with OpenAI in New York on the sidelines of the UN General Assembly on AI.",
      {("MA", "OpenAI", "talks")}),
+    # where a person came from
+    ("Le contrat a été paraphé à Abidjan par le ministre ivoirien et par le patron de Core42, venu spécialement des "
+     "Émirats, pour un cloud d'intelligence artificielle.", {("CI", "Core42", "agreement")}),
+    ("El convenio de IA fue firmado en Lima por la ministra peruana y un directivo de Google llegado desde Chile.",
+     {("PE", "Google", "agreement")}),
     # background and comparison
     ("Following Saudi Arabia's deal with Groq, Qatar's government signed an agreement with Scale AI on AI tools.",
      {("QA", "Scale AI", "agreement")}),

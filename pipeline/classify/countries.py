@@ -34,6 +34,11 @@ _LOCATION = re.compile(
     re.IGNORECASE)
 _TRAVEL = re.compile(r"\b(?:visit|visits|visited|trip|trips|travel(?:led|ed)?|flew|flocked|came|went|exports?|shipments?|"
                      r"returned|moved|expand(?:ed|ing)?|relocat\w*)\s+to\s+(?:the\s+)?$", re.IGNORECASE)
+# "le directeur général, venu spécialement des Émirats": where a person comes from is no party.
+_ORIGIN = re.compile(
+    r"\b(?:venue?s?|arrivée?s?|procedentes?|llegad[oa]s?|venid[oa]s?|vind[oa]s?|chegad[oa]s?)\s+"
+    r"(?:(?:spécialement|exprès|directement|especialmente|directamente|diretamente)\s+)?"
+    r"(?:de|des|du|d'|desde|da|do|dos|das)\s*(?:la\s+|le\s+|les\s+|l'|el\s+|los\s+|las\s+)?$", re.IGNORECASE)
 _COMPARE = re.compile(
     r"\b(?:unlike|like|than|following|similar to|compared (?:with|to)|other than|versus|vs\.?|"
     r"contrairement à|comme|a diferencia de|como)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$|"
@@ -157,7 +162,7 @@ def _state_before(text: str, tokens: Sequence[Token], start: int, adjacent_only:
 
 
 def _is_context_prefix(prefix: str) -> bool:
-    return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _COMPARE.search(prefix)
+    return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _ORIGIN.search(prefix) or _COMPARE.search(prefix)
                 or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
                 or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix))
 
