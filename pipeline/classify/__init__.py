@@ -21,7 +21,7 @@ from pipeline.models import Classification
 
 LOGGER = logging.getLogger(__name__)
 
-CLASSIFIER_VERSION = "2026.12.12"
+CLASSIFIER_VERSION = "2026.12.13"
 
 __all__ = ["CLASSIFIER_VERSION", "classify_article", "classify_html", "load_vocabulary", "scored_candidates",
            "vocabulary"]
