@@ -1028,3 +1028,10 @@ def test_a_future_weekday_dates_nothing() -> None:
 ])
 def test_elided_modal_phrases_and_a_companys_nationality(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+def test_a_country_abbreviation_with_full_stops_in_a_short_heading_is_read() -> None:
+    # "EE. UU." runs past the full stop the sentence splitter sees; this used to raise IndexError.
+    result = classify_article("Las licencias de EE. UU.", "Kenia firmó un acuerdo con Microsoft sobre IA.",
+                              "2026-01-10")
+    assert deals_of(result) == {("KE", "Microsoft", "agreement")}

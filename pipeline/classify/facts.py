@@ -485,8 +485,8 @@ def _heading(article: Article, facts: Facts) -> str | None:
         return None
     rest = list(raw)
     spans = [(m.start, m.end) for m in facts.countries] + [(m.start, m.end) for m in facts.partners]
-    for start, end in spans:
-        for offset in range(start - sentence.start, end - sentence.start):
+    for start, end in spans:  # a mention may run past a heading's full stop ("Mistral AI S.A.")
+        for offset in range(max(start, sentence.start) - sentence.start, min(end, sentence.end) - sentence.start):
             rest[offset] = " "
     remainder = _HEADING_GLUE.sub(" ", "".join(rest)).strip()
     codes = list(dict.fromkeys(m.code for m in facts.countries))
