@@ -21,6 +21,8 @@ generalised (deal = (country, partner, stage) F1; the README has relevance too):
 | fresh11  | 45 | 0.522 (2026.12.6) | 0.696 |
 | real12   | 50 | 0.916 (2026.12.8) | 0.971 |
 | fresh13  | 45 | 0.842 (2026.12.8) | 0.875 |
+| real14   | 50 | 0.750 (2026.12.13) | (being developed on) |
+| fresh15  | 50 | 0.745 (2026.12.13) | (being developed on) |
 | real16   | 45 | 0.701 (2026.12.13) | (being developed on) |
 
 The floors below pin what the rules reach on the developed sets, so that a regression fails. The
