@@ -1035,3 +1035,26 @@ def test_a_country_abbreviation_with_full_stops_in_a_short_heading_is_read() -> 
     result = classify_article("Las licencias de EE. UU.", "Kenia firmó un acuerdo con Microsoft sobre IA.",
                               "2026-01-10")
     assert deals_of(result) == {("KE", "Microsoft", "agreement")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Le ministère ouzbek a signé en décembre avec le fabricant américain Supermicro un contrat pour un "
+     "supercalculateur d'intelligence artificielle.", {("UZ", "Supermicro", "agreement")}),
+    ("El Ministerio de Economía de Guatemala firmó con Oracle un contrato para un asistente de IA.",
+     {("GT", "Oracle", "agreement")}),
+])
+def test_a_with_phrase_between_the_verb_and_its_object_keeps_the_signing(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_stall_that_names_only_the_state_stalls_its_one_deal() -> None:
+    text = ("Uzbekistan's AI supercomputer is blocked while it waits for a US export licence. "
+            "The ministry signed a contract with Supermicro in December for the machine's servers.")
+    assert tag(text) == {("UZ", "Supermicro", "stalled")}
+
+
+def test_a_stall_that_names_only_the_state_leaves_its_several_deals_alone() -> None:
+    text = ("Kazakhstan's supercomputer order is stuck while it waits for a US export licence. "
+            "The ministry signed a contract with Supermicro for the servers. "
+            "Separately, officials held talks with Nvidia on a training programme for AI developers.")
+    assert ("KZ", "Nvidia", "talks") in tag(text)

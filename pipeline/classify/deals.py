@@ -56,7 +56,8 @@ _ITS_START = re.compile(r"^[\s\"“«]*(?:Its|Their|Sa|Son|Ses|Su|Sus)\b")
 _DEAL_NOUNS = (r"(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|programme|program|delivery|deliveries|"
                r"livraisons?|entregas?|shipments?|"
                r"initiative|talks|negotiations|accord|projet|proyecto|contract|contrat|contrato|"
-               r"partenariat|acuerdo|convenio|programa)\b")
+               r"partenariat|acuerdo|convenio|programa|supercomputers?|supercalculateurs?|superordenador(?:es)?|"
+               r"supercomputadoras?|orders?|commandes?|pedidos?|encomendas?)\b")
 _DEAL_WORDS = re.compile(r"\b" + _DEAL_NOUNS, re.IGNORECASE)
 # "suspendió el piloto de Grok", "suspended the project with G42": the object of the suspension is a deal.
 _DEAL_AFTER = re.compile(r"\s+(?:(?:the|its|their|this|that|le|la|les|l'|son|sa|ses|el|los|las|su|sus|este|esta)\s+)?"
@@ -505,7 +506,7 @@ def _attribute(article: Article, established: dict[str, set[str]],
         for cue in sorted(facts.cues, key=lambda c: c.start):
             parties = _cue_parties(article, facts, cue, context, cue_clauses)
             if parties is None:
-                if cue.stage == "stalled" and not facts.parties() and not facts.partner_names():
+                if cue.stage == "stalled" and not facts.partner_names() and len(set(facts.parties())) <= 1:
                     orphans.append((facts.index, cue))
                 _note_signing(facts, cue, context)
                 continue
@@ -579,16 +580,22 @@ def _stalled_strength(article: Article, facts: Facts, cue: Cue) -> str:
 
 
 def _orphan_records(article: Article, records: list[Record], orphans: list[tuple[int, Cue]]) -> list[Record]:
-    """Give stalled cues that name no party ("the project has been put on hold") to the article's one deal country."""
-    countries = {r.country for r in records if not r.weakness}
-    if len(countries) != 1 or not orphans:
-        return []
+    """Give stalled cues that name no partner to the deals of the state they name, or of the article's one state.
+
+    "The project has been put on hold", "Uzbekistan's supercomputer is blocked": the deal stalled
+    is the one the article reports for that state.
+    """
     pairs = dict.fromkeys((r.country, r.partner) for r in records if not r.weakness)
+    countries = {country for country, _ in pairs}
     extra = []
     for index, cue in orphans:
+        named = article.facts[index].parties()
+        stalled = [(c, p) for c, p in pairs if c in named] if named else list(pairs) if len(countries) == 1 else []
+        if named and len(stalled) > 1:
+            continue  # which of the state's deals stalled the sentence does not say
         if _DEAL_WORDS.search(article.sentence_text(index)):
-            for country, partner in pairs:
-                extra.append(Record(country, partner, cue.stage, cue.strength, index, cue.start, False, end=cue.end))
+            extra += [Record(country, partner, cue.stage, cue.strength, index, cue.start, False, end=cue.end)
+                      for country, partner in stalled]
     return extra
 
 

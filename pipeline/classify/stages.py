@@ -150,6 +150,13 @@ class Token:
         return next((e for e in self.entries if e.kind == kind), None)
 
 
+# "a signé en décembre avec le fabricant Supermicro un contrat", "firmó con Oracle un contrato":
+# the verb's with-phrase stands between it and its object.
+_WITH_PHRASE_GAP = re.compile(
+    r"\s*(?:(?:en|in|el|le|on)\s+\S+\s+)?(?:with|avec|con|com)\s+(?:[^\s,;:]+\s+){1,4}?"
+    r"(?:a|an|the|un|une|le|la|les|el|los|las|um|uma|o|os|l')\s*", re.IGNORECASE)
+
+
 def _gap(text: str, start: int, end: int) -> tuple[int, bool]:
     """Return (words between, whether a clause break lies between) for text[start:end].
 
@@ -267,7 +274,8 @@ def _noun_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
         for other in reversed(tokens[:index]):
             if other.has("verb") or other.has("frame"):
                 words, broken = _gap(text, other.end, token.start)
-                if not broken and words <= VERB_BEFORE_NOUN:
+                with_phrase = other.has("verb") and _WITH_PHRASE_GAP.fullmatch(text[other.end:token.start])
+                if not broken and (words <= VERB_BEFORE_NOUN or with_phrase):
                     start, found = other.start, True
                 break
         if not found:
