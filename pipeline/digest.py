@@ -383,6 +383,16 @@ def deal_html(deal: DealNews) -> str:
     return "\n".join(parts)
 
 
+def deal_text(deal: DealNews) -> str:
+    """Return one deal's digest entry as plain text, each link's title followed by its URL."""
+    lines = [f"{_clean(deal.party)} – {_clean(deal.partner)}: {_stage_text(deal)}"]
+    for evidence in deal.evidence:
+        if evidence.sentence:
+            lines += ["", f"“{evidence.sentence}”"]
+        lines += [f"  {link.title}" + (f" <{_clean(link.url)}>" if link.web else "") for link in evidence.links]
+    return "\n".join(lines)
+
+
 def render_atom(digests: list[Digest], feed_key: str, now: datetime, html_links: bool = True) -> str:
     """Return an Atom feed with one entry per digest; `feed_key` (e.g. the database path) makes its ids unique."""
     ET.register_namespace("", ATOM_NS)
