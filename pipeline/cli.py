@@ -9,6 +9,7 @@ import re
 import signal
 import sqlite3
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -228,11 +229,12 @@ def sources(config_path: Path | None, db_path: Path | None) -> None:
 
 
 @main.command()
-@click.option("--test", "test_name", metavar="NAME", help="Send a sample event to this alert instead of listing.")
+@click.option("--test", "test_name", metavar="NAME",
+              help="Send a sample event (webhook or email) to this alert instead of listing.")
 @config_options
 def alerts(test_name: str | None, config_path: Path | None, db_path: Path | None) -> None:
     """List what the [[alerts]] sent and what failed, newest first; --test NAME sends a sample event."""
-    from pipeline.alerts import SAMPLE_DEAL, payload, post
+    from pipeline.alerts import SAMPLE_DEAL, deliver
     from pipeline.http import WebhookSender
     from pipeline.store import alert_log
 
@@ -243,10 +245,11 @@ def alerts(test_name: str | None, config_path: Path | None, db_path: Path | None
             known = ", ".join(a.name for a in settings.alerts) or "none"
             raise ConfigError(f"{settings.path}: no alert named {test_name!r} (known: {known})")
         with WebhookSender() as http:
-            error = post(http, alert, payload(alert.name, SAMPLE_DEAL, "test"))
+            # Each test its own key: a receiver or mail server that drops repeats must not swallow the second test.
+            error = deliver(http, alert, SAMPLE_DEAL, f"test-{uuid.uuid4().hex[:12]}")
         if error:
             raise DealwatchError(f"alert {alert.name!r}: {error}")
-        click.echo(f"alert {alert.name!r}: sample event sent to {alert.url}")
+        click.echo(f"alert {alert.name!r}: sample event sent to {alert.destination}")
         return
     rows = alert_log(open_settings_db(settings, readonly=True)) if settings.db_path.exists() else []
     headers = ["alert", "status", "tries", "country", "partner", "stage", "sent", "error"]

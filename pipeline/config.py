@@ -7,6 +7,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,8 +26,12 @@ SOURCE_KEYS = {"name", "kind", "url", "path", "every", "full_text", "link_select
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_INTERVAL_SECONDS = 366 * 86400  # a longer interval is a typo, and overflows the scheduler's clock
 TOP_LEVEL_KEYS = {"database", "http", "digest", "dedupe", "classify", "sources", "alerts"}
-ALERT_KEYS = {"name", "kind", "url", "format", "countries", "partners", "stages", "levels", "timeout", "retries"}
+ALERT_KEYS = {"name", "kind", "countries", "partners", "stages", "levels", "timeout", "retries"}
+ALERT_KIND_KEYS = {"webhook": {"url", "format"},
+                   "email": {"host", "port", "security", "from", "to", "username_env", "password_env", "ca_file"}}
 ALERT_FORMATS = ("json", "slack", "discord", "ntfy")
+# starttls first: it is what the common submission services document on port 587 (some offer nothing else).
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 STAGES = ("talks", "mou", "agreement", "launched", "stalled")
 DATABASE_KEYS = {"path", "busy_timeout"}
 DIGEST_KEYS = {"at", "timezone", "out", "formats"}
@@ -46,11 +51,25 @@ DEFAULT_CONFIG = Path("config") / "sources.toml"
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where an email alert hands its messages over: an SMTP server, and the login's environment variables."""
+
+    host: str
+    port: int
+    security: str  # starttls | ssl | none
+    sender: str  # the From address
+    to: tuple[str, ...]
+    username_env: str | None = None  # names of environment variables, never the login itself
+    password_env: str | None = None
+    ca_file: Path | None = None  # trust this CA bundle instead of the system's (a private relay)
+
+
+@dataclass(frozen=True)
 class AlertSettings:
     """One [[alerts]] table: where to send each new deal or stage change, and which ones."""
 
     name: str
-    url: str
+    url: str = ""  # webhook only
     format: str = "json"  # json | slack | discord | ntfy
     countries: frozenset[str] = frozenset()  # empty: every country
     partners: frozenset[str] = frozenset()
@@ -58,6 +77,14 @@ class AlertSettings:
     levels: frozenset[str] = frozenset()
     timeout: float = 10.0
     retries: int = 3
+    smtp: SmtpSettings | None = None  # set for kind = "email"
+
+    @property
+    def destination(self) -> str:
+        """Return where the alert's messages go, as a reader names it."""
+        if self.smtp:
+            return f"{', '.join(self.smtp.to)} via {self.smtp.host}:{self.smtp.port}"
+        return self.url
 
     def wants(self, country: str, partner: str, stage: str, level: str) -> bool:
         """Return True when an event about this deal passes the alert's filters."""
@@ -156,7 +183,8 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
     if "min_confidence" in classify:
         min_confidence = reader.number(classify, "[classify]", "min_confidence", float, 0.5, (0, 1, False))
     sources = tuple(_load_source(reader, base, index, item) for index, item in enumerate(_table_list(reader, raw, "sources")))
-    alerts = tuple(_load_alert(reader, index, item) for index, item in enumerate(_table_list(reader, raw, "alerts")))
+    alerts = tuple(_load_alert(reader, base, index, item)
+                   for index, item in enumerate(_table_list(reader, raw, "alerts")))
     alert_names = [a.name for a in alerts]
     if len(set(alert_names)) != len(alert_names):
         raise ConfigError(f"{path}: [[alerts]]: key 'name': every alert needs its own name")
@@ -229,19 +257,17 @@ def _table_list(reader: _TableReader, raw: dict[str, Any], name: str) -> list[An
     return items
 
 
-def _load_alert(reader: _TableReader, index: int, item: Any) -> AlertSettings:
+def _load_alert(reader: _TableReader, base: Path, index: int, item: Any) -> AlertSettings:
     name = _table_name(reader, "alerts", index, item)
     where = f"alert {name!r}"
-    reader.known(item, where, ALERT_KEYS)
     kind = reader.get(item, where, "kind", str, "webhook")
-    if kind != "webhook":
-        raise reader.fail(where, "kind", f"{kind!r} is not supported (webhook)")
-    url = reader.get(item, where, "url", str, "")
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise reader.fail(where, "url", f"{url!r} is not an http(s) URL")
-    fmt = reader.get(item, where, "format", str, "json")
-    if fmt not in ALERT_FORMATS:
-        raise reader.fail(where, "format", f"{fmt!r} is not one of {', '.join(ALERT_FORMATS)}")
+    if kind not in ALERT_KIND_KEYS:
+        raise reader.fail(where, "kind", f"{kind!r} is not supported ({', '.join(ALERT_KIND_KEYS)})")
+    for key in ("password", "username"):
+        if key in item and kind == "email":
+            raise reader.fail(where, key, f"the login never goes in the config file: set {key}_env to the name of "
+                                          "an environment variable that holds it")
+    reader.known(item, where, ALERT_KEYS | ALERT_KIND_KEYS[kind])
     filters = {}
     for key, allowed in (("countries", None), ("partners", None), ("stages", STAGES),
                          ("levels", ("national", "subnational"))):
@@ -249,9 +275,58 @@ def _load_alert(reader: _TableReader, index: int, item: Any) -> AlertSettings:
         if not all(isinstance(v, str) for v in values) or (allowed and any(v not in allowed for v in values)):
             raise reader.fail(where, key, f"expected a list of {'/'.join(allowed) if allowed else 'names'}")
         filters[key] = frozenset(v.upper() if key == "countries" else v for v in values)
-    return AlertSettings(name=name, url=url, format=fmt, **filters,
-                         timeout=reader.number(item, where, "timeout", float, 10.0, (0, 600, True)),
-                         retries=reader.number(item, where, "retries", int, 3, (0, 10, False)))
+    common: dict[str, Any] = {
+        "name": name, **filters, "timeout": reader.number(item, where, "timeout", float, 10.0, (0, 600, True)),
+        "retries": reader.number(item, where, "retries", int, 3, (0, 10, False))}
+    if kind == "email":
+        return AlertSettings(**common, smtp=_load_smtp(reader, base, where, item))
+    url = reader.get(item, where, "url", str, "")
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise reader.fail(where, "url", f"{url!r} is not an http(s) URL")
+    fmt = reader.get(item, where, "format", str, "json")
+    if fmt not in ALERT_FORMATS:
+        raise reader.fail(where, "format", f"{fmt!r} is not one of {', '.join(ALERT_FORMATS)}")
+    return AlertSettings(**common, url=url, format=fmt)
+
+
+def _load_smtp(reader: _TableReader, base: Path, where: str, item: dict[str, Any]) -> SmtpSettings:
+    host = reader.get(item, where, "host", str, "").strip()
+    if not host or any(c.isspace() or not c.isprintable() for c in host) or "/" in host:
+        raise reader.fail(where, "host", f"{host!r} is not an SMTP server's host name")
+    security = reader.get(item, where, "security", str, "starttls")
+    if security not in SMTP_PORTS:
+        raise reader.fail(where, "security", f"{security!r} is not one of {', '.join(SMTP_PORTS)}")
+    port = reader.number(item, where, "port", int, SMTP_PORTS[security], (1, 65535, False))
+    sender = reader.get(item, where, "from", str, "")
+    if not _is_address(sender):
+        raise reader.fail(where, "from", f"{sender!r} is not an email address")
+    to = reader.get(item, where, "to", list, [])
+    if not to or not all(isinstance(a, str) and _is_address(a) for a in to):
+        raise reader.fail(where, "to", "expected a list of one or more email addresses")
+    logins = {}
+    for key in ("username_env", "password_env"):
+        variable = reader.get(item, where, key, str)
+        if variable is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+            raise reader.fail(where, key, f"{variable!r} is not the name of an environment variable")
+        logins[key] = variable
+    if (logins["username_env"] is None) != (logins["password_env"] is None):
+        missing = "password_env" if logins["password_env"] is None else "username_env"
+        raise reader.fail(where, missing, "a login needs both username_env and password_env")
+    if logins["username_env"] and security == "none":
+        raise reader.fail(where, "security", '"none" would send the password in clear text; use starttls or ssl')
+    ca_text = reader.get(item, where, "ca_file", str)
+    ca_file = _resolve_path(base, ca_text) if ca_text else None
+    if ca_file is not None and not ca_file.is_file():
+        raise reader.fail(where, "ca_file", f"{ca_file} is not a file")
+    return SmtpSettings(host=host, port=port, security=security, sender=sender, to=tuple(to),
+                        ca_file=ca_file, **logins)
+
+
+def _is_address(text: str) -> bool:
+    """Return whether `text` is one email address, with or without a display name ("dealwatch <a@b.example>")."""
+    found = getaddresses([text])
+    local, at, domain = found[0][1].rpartition("@") if len(found) == 1 else ("", "", "")
+    return text.isprintable() and bool(local and at and "." in domain.strip("."))
 
 
 def _table_name(reader: _TableReader, array: str, index: int, item: Any) -> str:

@@ -174,7 +174,7 @@ def build_digest(db: Database, day: date, tz_name: str, basis: str = "seen") -> 
     digest = Digest(day=day.isoformat(), timezone=tz_name, basis=basis, start=start, end=end,
                     articles=int(data["articles"]), relevant=int(data["relevant"]))
     for deal in data["deals"]:
-        news = _deal_news(deal)
+        news = deal_news(deal)
         if news.previous_stage is not None and news.previous_stage == news.stage:
             continue
         if news.body:
@@ -197,7 +197,8 @@ def build_feed(db: Database, last_day: date, tz_name: str, basis: str = "seen",
     return [digest for digest in digests if not digest.nothing_new]
 
 
-def _deal_news(deal: dict[str, Any]) -> DealNews:
+def deal_news(deal: dict[str, Any]) -> DealNews:
+    """Return one deal of `store.digest_data` as the digest shows it: stage move and evidence with links."""
     stage = deal["to_stage"]
     mentions = [m for m in deal["mentions"] if m["stage"] == stage] or deal["mentions"]
     evidence: dict[str, Evidence] = {}
@@ -361,14 +362,7 @@ def html_fragment(digest: Digest) -> str:
         if not items:
             continue
         parts.append(f"<h2>{heading} ({len(items)})</h2>\n<ul>")
-        for deal in items:
-            parts.append(f"<li><strong>{_h(deal.party)} – {_h(deal.partner)}</strong>: "
-                         f'<span class="stage">{_h(_stage_text(deal))}</span>')
-            for evidence in deal.evidence:
-                links = ", ".join(_html_link(link) for link in evidence.links)
-                quote = f"“{_h(evidence.sentence)}” " if evidence.sentence else ""
-                parts.append(f"<blockquote>{quote}{links}</blockquote>")
-            parts.append("</li>")
+        parts += [f"<li>{deal_html(deal)}\n</li>" for deal in items]
         parts.append("</ul>")
     if digest.countries:
         parts.append("<h2>New stories</h2>")
@@ -386,6 +380,27 @@ def html_fragment(digest: Digest) -> str:
                   for p in digest.partners]
         parts.append("</table>")
     return "\n".join(parts)
+
+
+def deal_html(deal: DealNews) -> str:
+    """Return one deal's digest entry as HTML: party – partner, stage move, quoted evidence with links."""
+    parts = [f"<strong>{_h(deal.party)} – {_h(deal.partner)}</strong>: "
+             f'<span class="stage">{_h(_stage_text(deal))}</span>']
+    for evidence in deal.evidence:
+        links = ", ".join(_html_link(link) for link in evidence.links)
+        quote = f"“{_h(evidence.sentence)}” " if evidence.sentence else ""
+        parts.append(f"<blockquote>{quote}{links}</blockquote>")
+    return "\n".join(parts)
+
+
+def deal_text(deal: DealNews) -> str:
+    """Return one deal's digest entry as plain text, each link's title followed by its URL."""
+    lines = [f"{_clean(deal.party)} – {_clean(deal.partner)}: {_stage_text(deal)}"]
+    for evidence in deal.evidence:
+        if evidence.sentence:
+            lines += ["", f"“{evidence.sentence}”"]
+        lines += [f"  {link.title}" + (f" <{_clean(link.url)}>" if link.web else "") for link in evidence.links]
+    return "\n".join(lines)
 
 
 def render_atom(digests: list[Digest], feed_key: str, now: datetime, html_links: bool = True) -> str:

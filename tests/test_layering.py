@@ -15,6 +15,7 @@ OWNERS = {
     "apscheduler": {"scheduler.py"},
     "trafilatura": {"extract.py"},
     "feedparser": {"parse.py"},
+    "smtplib": {"mail.py"},
 }
 
 
