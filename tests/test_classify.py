@@ -1058,3 +1058,22 @@ def test_a_stall_that_names_only_the_state_leaves_its_several_deals_alone() -> N
             "The ministry signed a contract with Supermicro for the servers. "
             "Separately, officials held talks with Nvidia on a training programme for AI developers.")
     assert ("KZ", "Nvidia", "talks") in tag(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Le Gabon a signé un accord-cadre à bons de commande avec Microsoft pour des licences de son assistant d'IA.",
+     {("GA", "Microsoft", "agreement")}),
+    ("El Gobierno de Paraguay firmó un acuerdo marco de cooperación con Microsoft sobre inteligencia artificial.",
+     {("PY", "Microsoft", "mou")}),
+    ("Belgium's federal government awarded a framework contract for purchase orders of AI assistants to Mistral AI.",
+     {("BE", "Mistral AI", "agreement")}),
+])
+def test_a_framework_is_an_agreement_only_when_the_state_orders_under_it(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_a_companys_nationality_does_not_make_a_shared_ministry_name_that_countrys() -> None:
+    text = ("Le Gabon numérise son administration. Le ministère de l'Économie numérique a signé un contrat avec "
+            "Microsoft pour des licences d'IA. Le ministère a aussi signé une déclaration d'intention avec l'entreprise "
+            "française Mistral AI.")
+    assert tag(text) == {("GA", "Microsoft", "agreement"), ("GA", "Mistral AI", "mou")}

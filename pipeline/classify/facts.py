@@ -386,10 +386,12 @@ def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], s
         previous = mention
         mentions.append((facts, mention, _collapse(text[start:end]) in article.vocab.ambiguous))
     # An ambiguous form ("Georgia", a ministry name many states share) counts when the article
-    # names the country in another, unambiguous way, or when it plainly acts as a state.
+    # names the country in another, unambiguous way, or when it plainly acts as a state. A
+    # company's nationality ("l'entreprise française Mistral AI") is no such evidence.
     evidence: dict[str, set[str]] = defaultdict(set)
     for _, mention, ambiguous in mentions:
-        evidence[mention.code].add(_collapse(text[mention.start:mention.end]) if ambiguous else "")
+        if ambiguous or mention.role != "context" or mention.form != "demonym":
+            evidence[mention.code].add(_collapse(text[mention.start:mention.end]) if ambiguous else "")
     for facts, mention, ambiguous in mentions:
         strong_form = mention.strength == PARTY_STRONG and mention.form != "institution"
         if ambiguous and mention.form == "institution" and _other_state_named(facts, mention, mentions):
@@ -440,7 +442,7 @@ def _state_owner(article: Article, facts: Facts, start: int, end: int, home: str
 def _describe(article: Article, facts: Facts) -> None:
     """Fill in a sentence's cues, references, clause markers and dates."""
     text, sentence = article.text, facts.sentence
-    cues, weak = find_cues(text, facts.tokens, sentence.start)
+    cues, weak = find_cues(text, facts.tokens, sentence.start, sentence.end)
     facts.cues = [c for c in cues if not any(s <= c.start and c.end <= e for s, e in article.ownership)]
     facts.weak_cues = weak
     for token in facts.tokens:

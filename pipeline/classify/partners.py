@@ -88,7 +88,8 @@ _POSTPOSED = (r"(?!(?:de|del|des|du|of|in|en|for|para|pour|con|with|y|and|et|la|
               r"that)\s)[a-zà-ÿ][\w-]*\s+")
 _NAME = r"[A-Z][\w&.'-]*(?:\s+(?:[A-Z][\w&.'-]*|AI|IA|Labs?|de|of|and|&)){0,4}"
 _DESCRIBED_NAME = re.compile(
-    rf"\b(?P<desc>(?:[\w-]+\s+){{0,3}}?)(?P<noun>{_ORG_NOUNS})\s+(?:{_POSTPOSED}){{0,2}}"
+    rf"\b(?P<desc>(?:[\w-]+\s+){{0,3}}?)(?P<noun>{_ORG_NOUNS})\s+"
+    rf"(?P<field>(?:d'|de\s+)(?:IA|intelligence\s+artificielle|inteligencia\s+artificial)\s+)?(?:{_POSTPOSED}){{0,2}}"
     rf"(?:called\s+|named\s+|baptisée?\s+|llamada\s+)?(?P<name>{_NAME})",
     re.UNICODE)
 _NAME_DESCRIBED = re.compile(
@@ -102,7 +103,9 @@ _SUFFIXED_NAME = re.compile(
 _RECIPIENT_NAME = re.compile(
     r"(?:\b(?:millions?|billions?|milliards?|millones|mil\s+millones|bn|m)\b|\bM[\$€]|\bMd[\$€])\s*"
     r"(?:(?:de|d')\s*(?:dollars|euros|pesos|reais|dólares|livres)\s+|(?:dollars|euros|pounds|\$|€)\s+|"
-    r"(?:CA|US|CAD|USD)\s+)?(?:to|à|a|para)\s+"
+    r"(?:CA|US|CAD|USD)\s+)?(?:(?:to|à|a|para)\s+|"
+    # "invierte 20 millones en la valenciana Maisa", "invests $20m in Radix": the money goes into the company
+    r"(?:in|en|dans)\s+(?:(?:la|le|l'|el|the)\s*)?(?:[a-zà-ÿ][\w-]*\s+)?)"
     r"(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+){0,2})")
 _INSIDE_STATE_NAME = re.compile(
     r"\b(?:Ministry|Ministère|Ministerio|Minist[eé]rio|Department|Secretar[iíy]a?\w*|Agency|Agence|Agencia)\s+"
@@ -193,7 +196,7 @@ def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple
     for regex in (_DESCRIBED_NAME, _NAME_DESCRIBED, _SUFFIXED_NAME, _RECIPIENT_NAME):
         for match in regex.finditer(chunk):
             name = _clean_name(match.group("name"))
-            described = match.groupdict().get("desc") or ""
+            described = " ".join(filter(None, (match.groupdict().get("desc"), match.groupdict().get("field"))))
             if not name or _NOT_COMPANY.match(name) or len(name) < 3:
                 continue
             # The organisation is an AI one when it says so, or when the clause it acts in is about AI.

@@ -337,14 +337,31 @@ def _memorandum_content(text: str, cue: Cue, cues: Sequence[Cue]) -> bool:
     return False
 
 
-def find_cues(text: str, tokens: Sequence[Token], floor: int) -> tuple[list[Cue], list[Cue]]:
+# Taxonomy decision 3: a framework under which the state orders or pays is an agreement; a
+# cooperation framework (no purchase in sight) stays a memorandum.
+_FRAMEWORK = re.compile(r"accords?[- ]cadres?|acuerdos?[- ]marco|contratos?[- ]marco|acordos?[- ]quadro|"
+                        r"framework\s+(?:agreement|contract)s?", re.IGNORECASE)
+_PROCUREMENT = re.compile(
+    r"\b(?:bons?\s+de\s+commande|commandes?|marchés?\s+publics?|appels?\s+d'offres|licences|licencias|"
+    r"licitaci[oó]n|compras?\s+públicas?|procurement|tender|purchase\s+orders?|call-?offs?|"
+    r"(?:de|of|por)\s+(?:compra|suministro|adquisici[oó]n)|de\s+(?:fourniture|prestations?))\b", re.IGNORECASE)
+
+
+def _framework_stage(text: str, cue: Cue, floor: int, end: int) -> Cue:
+    """Return the cue as an agreement when it is a procurement framework, else unchanged."""
+    if cue.stage == "mou" and _FRAMEWORK.fullmatch(text[cue.start:cue.end]) and _PROCUREMENT.search(text, floor, end):
+        return replace(cue, stage="agreement")
+    return cue
+
+
+def find_cues(text: str, tokens: Sequence[Token], floor: int, ceiling: int) -> tuple[list[Cue], list[Cue]]:
     """Return the valid stage cues among a sentence's tokens, and the weakened ones with their reason.
 
-    `floor` is the sentence start. Weakened cues (negated, modal, denied...) report no event; they
+    `floor` and `ceiling` are the sentence's start and end. Weakened cues (negated, modal, denied...) report no event; they
     are kept so that the pairs they name can be shown as low-confidence candidates.
     """
-    candidates = (_direct_cues(tokens) + _noun_cues(text, tokens) + _money_cues(text, tokens)
-                  + _trial_cues(text, tokens))
+    candidates = [_framework_stage(text, cue, floor, ceiling) for cue in _direct_cues(tokens)]
+    candidates += _noun_cues(text, tokens) + _money_cues(text, tokens) + _trial_cues(text, tokens)
     valid, weak = [], []
     for cue in candidates:
         reason = weakness(text, tokens, cue, floor)
