@@ -1,7 +1,8 @@
 """The tracker as a reader sees it: the demo's site in headless Chromium, at desktop and phone width.
 
 Skipped where Debian's chromium is not installed (.ci/run installs it). Set DEALWATCH_SCREENSHOTS to a
-folder to keep the screenshots (the README's come from `DEALWATCH_SCREENSHOTS=docs pytest -k browser`).
+folder to keep the screenshots; the README's docs/site-home.png and docs/site-country.png are such a run's
+home-1280.png and country-1280.png.
 """
 
 from __future__ import annotations
