@@ -28,7 +28,7 @@ HOSTILE_EVIDENCE = "</blockquote><img src=x onerror=alert(1)> Kenya signs an MoU
 
 
 class Links(HTMLParser):
-    """Collects every href and src of a page, and the text of its tags by name."""
+    """Collects the name of every tag of a page, and every href and src."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -269,7 +269,9 @@ def test_the_config_names_the_site_folder_and_serve_rewrites_it_after_the_digest
     config = write_config('[site]\nout = "tracker"\n[digest]\nout = "digests"\n')
     settings = load_settings(config, tmp_path / "demo.db")
     assert settings.site.out == (config.parent / "tracker").resolve()
-    Service(settings).digest_job()
+    service = Service(settings)
+    service.digest_job()
+    service.fetcher.close()
     assert (config.parent / "tracker" / "country" / "ma.html").exists()
     with pytest.raises(Exception, match=r"\[site\]: key 'outt': unknown key"):
         load_settings(write_config('[site]\noutt = "x"\n'))

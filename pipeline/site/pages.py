@@ -77,6 +77,8 @@ ul.bars { list-style: none; padding: 0; }
 ul.bars li { display: flex; flex-wrap: wrap; align-items: center; gap: .2rem .7rem; padding: .35rem 0;
   border-bottom: 1px solid var(--line); }
 ul.bars .who { flex: 1 1 10rem; }
+.pair { display: inline-flex; align-items: center; gap: .5rem; white-space: nowrap; }
+.nowrap { white-space: nowrap; }
 footer.site { margin-top: 3rem; padding-top: .8rem; padding-bottom: 2rem; border-top: 1px solid var(--line);
   color: var(--muted); font-size: .85rem; }
 """
@@ -217,7 +219,7 @@ def home_page(tracker: Tracker) -> str:
         f'<ul class="counts">{counts}</ul>',
         f'<figure>{render_map(tracker.countries, hrefs)}<figcaption>{legend(by_stage, map_extras=True)}'
         f'<p class="note">Each country is coloured by the furthest stage of its national deals '
-        f"(stalled when every one stalled).</p></figcaption></figure>{off_note}",
+        f"(stalled when every one stalled); the numbers count deals at each stage.</p></figcaption></figure>{off_note}",
     ]
     if not tracker.deals:
         body.append("<p><strong>No deals yet.</strong> Run <code>dealwatch run</code>, then write the site again.</p>")
@@ -269,8 +271,8 @@ def partner_page(partner: Partner, as_of: str | None) -> str:
     """Return a partner's page: every state it deals with and how far each deal got."""
     items = "".join(
         f'<li><span class="who"><a href="../{country_file(deal.country)}">{html_text(deal.party)}</a> '
-        f'<span class="meta">{html_text(deal.last_date)}</span></span>{_stage_pair(deal.stage)}'
-        f' <a href="../{deal_file(deal)}">history</a></li>' for deal in partner.deals)
+        f'<span class="meta nowrap">{html_text(deal.last_date)}</span></span>'
+        f"{_stage_pair(deal.stage, _history_link(deal))}</li>" for deal in partner.deals)
     countries = len({deal.country for deal in partner.deals})
     body = (f"<h1>{html_text(partner.name)}</h1>"
             f'<p class="lead">{_plural(len(partner.deals), "deal")} in {_plural(countries, "country", "countries")}. '
@@ -310,5 +312,9 @@ def _mark_href(deal: Deal, mention_id: int) -> str:
     return f"../{deal_file(deal)}#m{mention_id}"
 
 
-def _stage_pair(stage: str) -> str:
-    return f"{stage_bar(stage)}{stage_badge(stage)}"
+def _history_link(deal: Deal) -> str:
+    return f'<a href="../{deal_file(deal)}">history</a>'
+
+
+def _stage_pair(stage: str, after: str = "") -> str:
+    return f'<span class="pair">{stage_bar(stage)}{stage_badge(stage)}{after}</span>'
