@@ -435,6 +435,22 @@ def digest(config_path: Path | None, db_path: Path | None, day: str | None, form
         click.echo(str(path))
 
 
+@main.command()
+@config_options
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the site into (default: the config's [site] out, else ./site).")
+def site(config_path: Path | None, db_path: Path | None, out: Path | None) -> None:
+    """Write the tracker, a static site: world map, country, partner and deal pages, Atom feeds."""
+    from pipeline.site import write_site
+
+    settings = load(config_path, db_path, need_config=False)
+    if not settings.db_path.exists():
+        raise InputError(f"{settings.db_path}: no database yet (run `dealwatch run` first)")
+    target = out or settings.site.out or Path("site")
+    summary = write_site(open_settings_db(settings, readonly=True), target)
+    click.echo(f"site written to {target}: {summary.line()}")
+
+
 @contextmanager
 def _stop_signals_raise() -> Iterator[None]:
     """Within the block, SIGTERM and SIGINT raise Interrupted (once: a second signal ends the process at once)."""

@@ -25,7 +25,7 @@ DIGEST_FORMATS = ("md", "html", "json", "atom")
 SOURCE_KEYS = {"name", "kind", "url", "path", "every", "full_text", "link_selector", "query", "timespan", "max_records", "enabled"}
 INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_INTERVAL_SECONDS = 366 * 86400  # a longer interval is a typo, and overflows the scheduler's clock
-TOP_LEVEL_KEYS = {"database", "http", "digest", "dedupe", "classify", "sources", "alerts"}
+TOP_LEVEL_KEYS = {"database", "http", "digest", "dedupe", "classify", "site", "sources", "alerts"}
 ALERT_KEYS = {"name", "kind", "countries", "partners", "stages", "levels", "timeout", "retries"}
 ALERT_KIND_KEYS = {"webhook": {"url", "format"},
                    "email": {"host", "port", "security", "from", "to", "username_env", "password_env", "ca_file"}}
@@ -36,6 +36,7 @@ STAGES = ("talks", "mou", "agreement", "launched", "stalled")
 DATABASE_KEYS = {"path", "busy_timeout"}
 DIGEST_KEYS = {"at", "timezone", "out", "formats"}
 CLASSIFY_KEYS = {"min_confidence"}
+SITE_KEYS = {"out"}
 # Bounds for numeric [http] keys: (smallest, largest, smallest excluded); nothing is infinite or NaN.
 HTTP_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "timeout": (0, 86400, True), "connect_timeout": (0, 86400, True), "per_host_delay": (0, 3600, False),
@@ -119,6 +120,13 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """Where the tracker site is written; None: nowhere unless `dealwatch site --out` says (and not by serve)."""
+
+    out: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one config file says, resolved: paths absolute, intervals in seconds."""
 
@@ -129,6 +137,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
     sources: tuple[Source, ...] = ()
     alerts: tuple[AlertSettings, ...] = ()
 
@@ -200,6 +209,7 @@ def load_settings(path: Path, db_override: Path | None = None) -> Settings:
         http=_load_http(reader, reader.table(raw, "http")),
         digest=_load_digest(reader, base, reader.table(raw, "digest")),
         dedupe=_load_dedupe(reader, reader.table(raw, "dedupe")),
+        site=_load_site(reader, base, reader.table(raw, "site")),
         sources=sources,
         alerts=alerts,
     )
@@ -443,3 +453,11 @@ def _load_digest(reader: _TableReader, base: Path, table: dict[str, Any]) -> Dig
         raise reader.fail("[digest]", "formats", f"{bad[0]!r} is not one of {', '.join(DIGEST_FORMATS)}")
     out = _resolve_path(base, reader.get(table, "[digest]", "out", str, "../digests"))
     return DigestSettings(at=at, timezone=timezone, out=out, formats=tuple(formats))
+
+
+def _load_site(reader: _TableReader, base: Path, table: dict[str, Any]) -> SiteSettings:
+    reader.known(table, "[site]", SITE_KEYS)
+    out = reader.get(table, "[site]", "out", str)
+    if out is not None and not out.strip():
+        raise reader.fail("[site]", "out", "empty (a folder for the site, e.g. \"../site\")")
+    return SiteSettings(out=_resolve_path(base, out) if out is not None else None)

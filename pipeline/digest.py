@@ -203,9 +203,9 @@ def deal_news(deal: dict[str, Any]) -> DealNews:
     mentions = [m for m in deal["mentions"] if m["stage"] == stage] or deal["mentions"]
     evidence: dict[str, Evidence] = {}
     for mention in mentions:
-        sentence = _clean(mention["evidence"])
+        sentence = clean_text(mention["evidence"])
         item = evidence.setdefault(sentence.casefold(), Evidence(sentence=sentence, stage=mention["stage"]))
-        link = _link(mention["url"], mention["title"], mention["source"])
+        link = make_link(mention["url"], mention["title"], mention["source"])
         if all(existing.url != link.url for existing in item.links):
             item.links.append(link)
     return DealNews(country=deal["country"], country_name=country_name(deal["country"]), partner=deal["partner"],
@@ -217,7 +217,7 @@ def _country_news(stories: list[dict[str, Any]]) -> list[CountryNews]:
     by_country: dict[str, list[StoryNews]] = {}
     for story in stories:
         news = StoryNews(
-            title=_clean(story["title"] or (story["articles"][0]["title"] if story["articles"] else "")),
+            title=clean_text(story["title"] or (story["articles"][0]["title"] if story["articles"] else "")),
             deals=[f"{d['partner']} ({d['stage']})" for d in story["deals"]],
             links=_outlet_links(story["articles"]),
             event=_event_text(story),
@@ -241,7 +241,7 @@ def _outlet_links(articles: list[dict[str, Any]]) -> list[Link]:
     """Return one link per outlet among a story's articles (every URL each was seen under), earliest first."""
     links: dict[str, Link] = {}
     for article in articles:
-        seen_under = [_link(url, article["title"], article["source"])
+        seen_under = [make_link(url, article["title"], article["source"])
                       for url in dict.fromkeys([article["url"], *(article["urls"] or "").split()])]
         # A local file (the demo, an archive) is no outlet; name it only when it is all there is.
         for link in [link for link in seen_under if link.web] or seen_under[:1]:
@@ -259,9 +259,10 @@ def _partner_counts(deals: list[dict[str, Any]]) -> list[PartnerCount]:
     return sorted(counts, key=lambda c: (-c.deals, -c.articles, c.partner.casefold()))
 
 
-def _link(url: str, title: str | None, source: str | None) -> Link:
+def make_link(url: str, title: str | None, source: str | None) -> Link:
+    """Return an article's link, titled by the article (else its URL), its outlet named by host (else source)."""
     host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    return Link(url=url, title=_clean(title or url), outlet=host or (source or "unknown"))
+    return Link(url=url, title=clean_text(title or url), outlet=host or (source or "unknown"))
 
 
 def party_name(country: str, body: str | None) -> str:
@@ -320,7 +321,7 @@ def render_json(digest: Digest) -> str:
 
 def render_html(digest: Digest) -> str:
     """Return the digest as one self-contained HTML page (no script, no external resource), readable on a phone."""
-    title = _h(digest.headline())
+    title = html_text(digest.headline())
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -328,7 +329,7 @@ def render_html(digest: Digest) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src 'none'">
 <meta name="referrer" content="no-referrer">
-<meta name="generator" content="dealwatch {_h(__version__)}">
+<meta name="generator" content="dealwatch {html_text(__version__)}">
 <title>{title}</title>
 <style>
 body {{ font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 42rem; margin: 0 auto;
@@ -346,7 +347,7 @@ td.n {{ text-align: right; }} a {{ color: #0645ad; }}
 <body>
 <h1>{title}</h1>
 {html_fragment(digest)}
-<footer class="scope"><p>Made by <a href="{_h(PROJECT_URL)}">dealwatch</a> {_h(__version__)}.</p></footer>
+<footer class="scope"><p>Made by <a href="{html_text(PROJECT_URL)}">dealwatch</a> {html_text(__version__)}.</p></footer>
 </body>
 </html>
 """
@@ -354,9 +355,9 @@ td.n {{ text-align: right; }} a {{ color: #0645ad; }}
 
 def html_fragment(digest: Digest) -> str:
     """Return the digest's body as an HTML fragment (also the content of its Atom entry); all text escaped."""
-    parts = [f'<p class="scope">{_h(_scope(digest))}</p>']
+    parts = [f'<p class="scope">{html_text(_scope(digest))}</p>']
     if digest.nothing_new:
-        parts.append(f"<p>Nothing new on {_h(digest.day)}.</p>")
+        parts.append(f"<p>Nothing new on {html_text(digest.day)}.</p>")
         return "\n".join(parts)
     for heading, items in _deal_sections(digest):
         if not items:
@@ -367,16 +368,16 @@ def html_fragment(digest: Digest) -> str:
     if digest.countries:
         parts.append("<h2>New stories</h2>")
         for country in digest.countries:
-            parts.append(f"<h3>{_h(country.name)}</h3>\n<ul>")
+            parts.append(f"<h3>{html_text(country.name)}</h3>\n<ul>")
             for story in country.stories:
-                deals = f" — {_h(story.event or ', '.join(story.deals))}" if story.event or story.deals else ""
-                outlets = " · ".join(_html_link(link, link.outlet) for link in story.links)
-                parts.append(f'<li><strong>{_h(story.title)}</strong>{deals}<br><span class="outlets">{outlets}'
+                deals = f" — {html_text(story.event or ', '.join(story.deals))}" if story.event or story.deals else ""
+                outlets = " · ".join(html_link(link, link.outlet) for link in story.links)
+                parts.append(f'<li><strong>{html_text(story.title)}</strong>{deals}<br><span class="outlets">{outlets}'
                              "</span></li>")
             parts.append("</ul>")
     if digest.partners:
         parts.append('<h2>Partners</h2>\n<table><tr><th>partner</th><th>deals</th><th>articles</th></tr>')
-        parts += [f'<tr><td>{_h(p.partner)}</td><td class="n">{p.deals}</td><td class="n">{p.articles}</td></tr>'
+        parts += [f'<tr><td>{html_text(p.partner)}</td><td class="n">{p.deals}</td><td class="n">{p.articles}</td></tr>'
                   for p in digest.partners]
         parts.append("</table>")
     return "\n".join(parts)
@@ -384,22 +385,22 @@ def html_fragment(digest: Digest) -> str:
 
 def deal_html(deal: DealNews) -> str:
     """Return one deal's digest entry as HTML: party – partner, stage move, quoted evidence with links."""
-    parts = [f"<strong>{_h(deal.party)} – {_h(deal.partner)}</strong>: "
-             f'<span class="stage">{_h(_stage_text(deal))}</span>']
+    parts = [f"<strong>{html_text(deal.party)} – {html_text(deal.partner)}</strong>: "
+             f'<span class="stage">{html_text(_stage_text(deal))}</span>']
     for evidence in deal.evidence:
-        links = ", ".join(_html_link(link) for link in evidence.links)
-        quote = f"“{_h(evidence.sentence)}” " if evidence.sentence else ""
+        links = ", ".join(html_link(link) for link in evidence.links)
+        quote = f"“{html_text(evidence.sentence)}” " if evidence.sentence else ""
         parts.append(f"<blockquote>{quote}{links}</blockquote>")
     return "\n".join(parts)
 
 
 def deal_text(deal: DealNews) -> str:
     """Return one deal's digest entry as plain text, each link's title followed by its URL."""
-    lines = [f"{_clean(deal.party)} – {_clean(deal.partner)}: {_stage_text(deal)}"]
+    lines = [f"{clean_text(deal.party)} – {clean_text(deal.partner)}: {_stage_text(deal)}"]
     for evidence in deal.evidence:
         if evidence.sentence:
             lines += ["", f"“{evidence.sentence}”"]
-        lines += [f"  {link.title}" + (f" <{_clean(link.url)}>" if link.web else "") for link in evidence.links]
+        lines += [f"  {link.title}" + (f" <{clean_text(link.url)}>" if link.web else "") for link in evidence.links]
     return "\n".join(lines)
 
 
@@ -467,7 +468,7 @@ def write_digest(db: Database, day: date, settings: DigestSettings, out: Path,
     written: list[Path] = []
     for fmt, text in rendered.items():
         path = out / file_name(day, fmt, basis)
-        _write_atomically(path, text)
+        write_atomically(path, text)
         written.append(path)
     return written
 
@@ -478,7 +479,8 @@ def digest_written(out: Path, day: date, formats: tuple[str, ...]) -> bool:
     return bool(daily) and all((out / file_name(day, fmt)).exists() for fmt in daily)
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename."""
     # A feed reader or web server polling the folder must never see half a file.
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(text, encoding="utf-8")
@@ -509,24 +511,26 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     """Return text on one line, without characters XML cannot hold."""
     return " ".join(_XML_INVALID.sub("", text or "").split())
 
 
-def _h(text: str) -> str:
-    return html.escape(_clean(text), quote=True)
+def html_text(text: str) -> str:
+    """Return text on one line, escaped for HTML content and attribute values."""
+    return html.escape(clean_text(text), quote=True)
 
 
-def _html_link(link: Link, label: str | None = None) -> str:
-    text = _h(label or link.title)
+def html_link(link: Link, label: str | None = None) -> str:
+    """Return an escaped link to an article; plain text when its URL is not http(s) (javascript:, file:...)."""
+    text = html_text(label or link.title)
     if not link.web:
         return text
-    return f'<a href="{_h(link.url)}" title="{_h(link.title)}" rel="noopener noreferrer">{text}</a>'
+    return f'<a href="{html_text(link.url)}" title="{html_text(link.title)}" rel="noopener noreferrer">{text}</a>'
 
 
 def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", _clean(text))
+    return _MD_SPECIAL.sub(r"\\\1", clean_text(text))
 
 
 def _md_link(link: Link, label: str | None = None) -> str:
@@ -534,7 +538,7 @@ def _md_link(link: Link, label: str | None = None) -> str:
     if not link.web:
         return text
     # Angle-bracket destinations allow any URL except <, > and line breaks, which we percent-encode.
-    return f"[{text}](<{quote(_clean(link.url), safe=':/?#[]@!$&()*+,;=%~-._')}>)"
+    return f"[{text}](<{quote(clean_text(link.url), safe=':/?#[]@!$&()*+,;=%~-._')}>)"
 
 
 def _xml_text(text: str) -> str:

@@ -1,4 +1,5 @@
-"""`dealwatch serve`: APScheduler 3 runs each source on its own interval and writes the digest daily.
+"""`dealwatch serve`: APScheduler 3 runs each source on its own interval and writes the digest daily
+(and the tracker site after it, when [site] out is set).
 
 The schedule follows the database, not the clock of the last start: a source's first run is when
 its stored state says it is due (its back-off time after failures, else its last fetch plus its
@@ -42,6 +43,7 @@ from pipeline.digest import digest_written, latest_due_day, write_digest
 from pipeline.fetch import Fetcher
 from pipeline.models import Source
 from pipeline.run import run_source
+from pipeline.site import write_site
 
 if TYPE_CHECKING:
     import httpx
@@ -141,7 +143,7 @@ class Service:
             self._end()
 
     def digest_job(self) -> None:
-        """Write the digest of the last complete day into the configured folder."""
+        """Write the digest of the last complete day into the configured folder, then the site when [site] out is set."""
         if not self._begin():
             return
         try:
@@ -150,6 +152,8 @@ class Service:
             try:
                 write_digest(db, latest_due_day(self.clock(), digest), digest, digest.out,
                              feed_key=str(self.settings.db_path.resolve()), now=self.clock())
+                if self.settings.site.out is not None:
+                    LOGGER.info("site: %s", write_site(db, self.settings.site.out).line())
             finally:
                 db.close()
         finally:

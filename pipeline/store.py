@@ -741,6 +741,30 @@ def _digest_stories(db: Database, start: str, end: str, article_time: str) -> li
     return stories
 
 
+# --- site --------------------------------------------------------------------------------------
+
+SITE_MENTION_COLUMNS = ("deal_id", "country", "partner", "level", "body", "deal_stage", "id", "stage", "date",
+                        "evidence", "published_at", "seen_at", "confidence", "article_id", "url", "title", "source",
+                        "story_id", "story_title", "story_size")
+
+
+def site_mentions(db: Database) -> Iterator[dict[str, Any]]:
+    """Yield every deal mention with its deal, article and story, deal by deal, each deal's in date order.
+
+    A mention's date is its event date, else its article's publication day.
+    """
+    cursor = db.conn.execute(
+        """SELECT d.id, d.country, d.partner, d.level, d.body, d.stage, m.id, m.stage,
+                  COALESCE(m.event_date, substr(m.published_at, 1, 10), substr(m.seen_at, 1, 10)),
+                  m.evidence, m.published_at, m.seen_at, m.confidence, a.id, a.url, a.title, a.source,
+                  s.id, s.title, s.article_count
+           FROM deal_mentions m JOIN deals d ON d.id = m.deal_id JOIN articles a ON a.id = m.article_id
+           LEFT JOIN stories s ON s.id = a.story_id
+           ORDER BY d.id, 9, m.published_at, m.id""")
+    for row in cursor:
+        yield dict(zip(SITE_MENTION_COLUMNS, row))
+
+
 # --- export --------------------------------------------------------------------------------------
 
 class _Export(NamedTuple):
