@@ -3,8 +3,8 @@
 Run: .venv/bin/python bench/fetch.py [--feeds 200] [--hosts 20] [--latency 0.3] [--per-host-delay 1.0]
                                      [--items 2] [--pages] [--concurrency N]
 
-Each host is an HTTP server on its own 127.0.0.1 port (dealwatch spaces requests per host:port);
-every request is answered after `--latency` seconds. Feeds are spread evenly over the hosts and
+Each host is an HTTP server on its own 127.0.0.1 port (bench/loopback.py: dealwatch spaces requests
+per host:port); every request is answered after `--latency` seconds. Feeds are spread evenly over the hosts and
 listed in the config host by host (the order that starves a naive pool). With `--pages`, every
 source has `full_text = "always"`, so each item's page (and each host's robots.txt) is fetched too,
 except the one item in ten whose page robots.txt disallows.
@@ -28,18 +28,17 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
-from email.utils import format_datetime
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import format_datetime
 from pathlib import Path
+
+from loopback import Reply, Request, Respond, SlowHosts, closest_gap  # bench/loopback.py
 
 REPO = Path(__file__).resolve().parents[1]
 JITTER = 0.001  # seconds: clock granularity
@@ -48,52 +47,6 @@ PARTNERS = ["OpenAI", "Mistral AI", "Nvidia", "Microsoft", "Google", "Anthropic"
 WORDS = ("market council weather river festival season harvest school transport budget match league museum "
          "price energy road port hospital election court rainfall concert bridge export").split()
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
-
-
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux: the kernel stamps each packet's arrival
-
-
-def arrival_time(connection: socket.socket) -> float:
-    """Return when the request's first bytes reached this machine (kernel stamp), else now (wall clock).
-
-    The server's own threads may run late on a busy machine; the kernel's stamp does not.
-    """
-    try:
-        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
-    except OSError:
-        return time.time()
-    for level, kind, payload in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
-            seconds, nanoseconds = struct.unpack("qq", payload[:16])
-            return seconds + nanoseconds / 1e9
-    return time.time()
-
-
-def stamped_server(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    """Return a threading HTTP server on a free loopback port whose connections carry arrival stamps."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
-    server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # inherited by accepted connections
-    server.server_bind()
-    server.server_activate()
-    server.daemon_threads = True
-    return server
-
-
-class Log:
-    """What every host was asked, and when (server clock), across the server threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: list[tuple[int, str, float, float]] = []  # port, path, arrived, answered
-
-    def add(self, port: int, path: str, arrived: float, answered: float) -> None:
-        with self.lock:
-            self.requests.append((port, path, arrived, answered))
-
-    def take(self) -> list[tuple[int, str, float, float]]:
-        with self.lock:
-            taken, self.requests = self.requests, []
-        return taken
 
 
 def article_text(feed: int, item: int) -> tuple[str, str]:
@@ -109,60 +62,40 @@ def article_text(feed: int, item: int) -> tuple[str, str]:
     return title, " ".join(sentences)
 
 
-def make_handler(log: Log, latency: float, items: int) -> type[BaseHTTPRequestHandler]:
-    """Return a request handler that logs each request, waits `latency`, and serves feeds, pages and robots.txt."""
+def make_responder(items: int) -> Respond:
+    """Return what the hosts answer: feeds of `items` items, their pages, and robots.txt."""
     published = format_datetime(datetime.now(timezone.utc) - timedelta(hours=2))
 
-    class Handler(BaseHTTPRequestHandler):
-        def setup(self) -> None:
-            self.arrived = arrival_time(self.request)  # before the request is read: a peek after it would block
-            super().setup()
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            arrived = self.arrived
-            time.sleep(latency)
-            port = self.server.server_address[1]
-            base = f"http://127.0.0.1:{port}"
-            status, body, ctype, etag = 404, b"not found", "text/plain", None
-            if self.path == "/robots.txt":
-                status, body = 200, ROBOTS
-            elif self.path.startswith("/feed/"):
-                feed = int(self.path.split("/")[2].split(".")[0])
-                etag = f'"feed-{feed}"'
-                entries = []
-                for item in range(items):
-                    title, text = article_text(feed, item)
-                    # One item in ten links to a page robots.txt disallows: it must never be asked for.
-                    page = f"{base}/{'private/' if (feed + item) % 10 == 5 else ''}a/{feed}-{item}"
-                    entries.append(f"<item><title>{title}</title><link>{page}</link>"
-                                   f"<guid>{page}</guid><pubDate>{published}</pubDate>"
-                                   f"<description>{text}</description></item>")
-                status, ctype = 200, "application/rss+xml"
-                body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>feed {feed}</title>'
-                        f"<link>{base}/</link>{''.join(entries)}</channel></rss>").encode()
-                if self.headers.get("If-None-Match") == etag:
-                    status, body = 304, b""
-            elif self.path.startswith(("/a/", "/private/a/")):
-                feed, item = (int(part) for part in self.path.rsplit("/", 1)[1].split("-"))
+    def respond(port: int, path: str, headers: Mapping[str, str]) -> Reply:
+        base = f"http://127.0.0.1:{port}"
+        if path == "/robots.txt":
+            return Reply(200, ROBOTS)
+        if path.startswith("/feed/"):
+            feed = int(path.split("/")[2].split(".")[0])
+            etag = f'"feed-{feed}"'
+            if headers.get("If-None-Match") == etag:
+                return Reply(304, b"", etag=etag)
+            entries = []
+            for item in range(items):
                 title, text = article_text(feed, item)
-                paragraphs = "".join(f"<p>{s}.</p>" for s in text.split(". "))
-                status, ctype = 200, "text/html; charset=utf-8"
-                body = (f"<html><head><title>{title}</title></head><body><nav>Home | World</nav>"
-                        f"<article><h1>{title}</h1>{paragraphs}</article></body></html>").encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            if etag:
-                self.send_header("ETag", etag)
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-            log.add(port, self.path, arrived, time.time())
+                # One item in ten links to a page robots.txt disallows: it must never be asked for.
+                page = f"{base}/{'private/' if (feed + item) % 10 == 5 else ''}a/{feed}-{item}"
+                entries.append(f"<item><title>{title}</title><link>{page}</link>"
+                               f"<guid>{page}</guid><pubDate>{published}</pubDate>"
+                               f"<description>{text}</description></item>")
+            body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>feed {feed}</title>'
+                    f"<link>{base}/</link>{''.join(entries)}</channel></rss>").encode()
+            return Reply(200, body, "application/rss+xml", etag)
+        if path.startswith(("/a/", "/private/a/")):
+            feed, item = (int(part) for part in path.rsplit("/", 1)[1].split("-"))
+            title, text = article_text(feed, item)
+            paragraphs = "".join(f"<p>{s}.</p>" for s in text.split(". "))
+            body = (f"<html><head><title>{title}</title></head><body><nav>Home | World</nav>"
+                    f"<article><h1>{title}</h1>{paragraphs}</article></body></html>").encode()
+            return Reply(200, body, "text/html; charset=utf-8")
+        return Reply()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's name)
-            pass
-
-    return Handler
+    return respond
 
 
 def write_config(folder: Path, ports: list[int], feeds: int, pages: bool, per_host_delay: float,
@@ -194,15 +127,14 @@ def run_dealwatch(config: Path, limit: float) -> tuple[float, str]:
     return elapsed, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
-def judge(requests: list[tuple[int, str, float, float]], per_host_delay: float) -> tuple[float, float, list[str]]:
+def judge(requests: list[Request], per_host_delay: float) -> tuple[float, float, list[str]]:
     """Return the politeness lower bound, the closest gap between two requests to one host, and problems."""
     by_host: dict[int, list[float]] = defaultdict(list)
     for port, _, arrived, _ in requests:
         by_host[port].append(arrived)
     slowest = max(answered - arrived for _, _, arrived, answered in requests)
     bound = max((len(times) - 1) * per_host_delay for times in by_host.values()) + slowest
-    gaps = [b - a for times in by_host.values() for a, b in zip(sorted(times), sorted(times)[1:])]
-    closest = min(gaps, default=float("inf"))
+    closest = closest_gap(requests)
     problems = []
     if closest < per_host_delay - JITTER:
         problems.append(f"two requests to one host {closest * 1000:.0f} ms apart (per_host_delay "
@@ -225,12 +157,8 @@ def main() -> int:
     args = parser.parse_args()
     if not (1 <= args.feeds <= 2000 and 1 <= args.hosts <= 100 and 0 <= args.items <= 200):
         parser.error("keep it small: 1-2000 feeds, 1-100 hosts, 0-200 items")
-    log = Log()
-    handler = make_handler(log, args.latency, args.items)
-    servers = [stamped_server(handler) for _ in range(args.hosts)]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    ports = [server.server_address[1] for server in servers]
+    hosts = SlowHosts(args.hosts, args.latency, make_responder(args.items))
+    ports = hosts.ports
     failures: list[str] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -239,16 +167,14 @@ def main() -> int:
                   f" per_host_delay {args.per_host_delay:g} s, pages: {'yes' if args.pages else 'no'}")
             for label in ("cold", "warm"):
                 elapsed, line = run_dealwatch(config, args.limit)
-                requests = log.take()
+                requests = hosts.take()
                 bound, closest, problems = judge(requests, args.per_host_delay)
                 failures += [f"{label}: {p}" for p in problems]
                 print(f"{label}: {elapsed:.1f} s for {len(requests)} requests; politeness bound {bound:.1f} s; "
                       f"ratio {elapsed / bound:.2f}; closest two requests to one host {closest * 1000:.0f} ms"
                       f" | {line}")
     finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+        hosts.close()
     for failure in failures:
         print(f"FAIL {failure}")
     return 1 if failures else 0

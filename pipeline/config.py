@@ -104,7 +104,7 @@ class HttpSettings:
     max_redirects: int = 5
     user_agent: str = USER_AGENT
     respect_robots: bool = True
-    workers: int = 4  # concurrent article-page fetches, per source
+    workers: int = 4  # concurrent article-page fetches, per host (spacing still holds)
     concurrency: int = 8  # sources a run fetches at once (per-host spacing still holds)
     allow_private: bool = False  # may remote sources reach loopback, private and link-local addresses?
 

@@ -103,7 +103,9 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
 
     Workers do the network and the per-article work (fetch, parse, pages, extract, classify); this
     thread does every database read and write, so story assignment sees every batch stored before
-    it and each source's batch is one transaction, as in a run one source after another.
+    it and each source's batch is one transaction, as in a run one source after another. A source
+    waiting for its pages (queued on the fetcher's per-host lanes) holds a build worker, not one of
+    the `concurrency` feed fetchers, so the feeds of other hosts keep coming meanwhile.
     """
     concurrency = min(settings.http.concurrency, len(sources))
     cache = FeatureCache()  # each stored article's story features, computed once per run
@@ -111,6 +113,7 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
         return [run_source(db, fetcher, source, settings, cache) for source in sources]
     outcomes: dict[str, SourceOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
+    builds = ThreadPoolExecutor(max_workers=concurrency * max(1, settings.http.workers), thread_name_prefix="build")
     try:
         pending: dict[Future[None], SourceJob] = {}
         for source in by_host_turns(sources):
@@ -131,7 +134,7 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
                     future.result()
                     if job.stage == "downloaded" and job.parsed_ok:
                         job.entries = fresh_entries(db, job.entries)
-                        pending[pool.submit(job.build, fetcher)] = job
+                        pending[builds.submit(job.build, fetcher)] = job
                         continue
                     outcomes[job.source.name] = job.finish(db, cache)
                 except DatabaseError:
@@ -142,8 +145,10 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
         # Queued sources never start; the caller's Fetcher closes its clients on the way out, so
         # requests in hand fail at once instead of holding the error (or Ctrl-C) for a timeout.
         pool.shutdown(wait=False, cancel_futures=True)
+        builds.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    builds.shutdown(wait=True)
     return [outcomes[source.name] for source in sources]
 
 
@@ -211,7 +216,7 @@ class SourceJob:
 
     def build(self, fetcher: Fetcher) -> None:
         """Turn the (fresh) entries into classified articles, fetching pages where needed; no database."""
-        self.articles = build_articles(fetcher, self.source, self.entries, self.settings.http.workers)
+        self.articles = build_articles(fetcher, self.source, self.entries)
         for article in self.articles:
             article.classification = classify_article(article.title, article.text, article.published_at,
                                                       article.lang, min_confidence=self.settings.min_confidence)
@@ -292,28 +297,28 @@ def fresh_entries(db: store.Database, entries: list[Entry]) -> list[Entry]:
     return [entry for url, entry in unique.items() if url not in known]
 
 
-def build_articles(fetcher: Fetcher, source: Source, entries: list[Entry], workers: int) -> list[Article]:
-    """Return normalised articles for entries, fetching and extracting pages in a worker pool where needed."""
+def build_articles(fetcher: Fetcher, source: Source, entries: list[Entry]) -> list[Article]:
+    """Return normalised articles for entries, fetching (on the fetcher's per-host lanes) and extracting pages where needed."""
     fetched_at = store.now_iso()
     # Only a local source (an archive, the demo) may lead to local pages: a remote feed must never
     # make dealwatch read files from this machine.
     local_source = urlsplit(source.url).scheme not in ("http", "https")
     page_schemes = ("http", "https", "file") if local_source else ("http", "https")
-
-    def build(entry: Entry) -> Article:
-        page = None
-        wants_page = source.full_text == "always" or (source.full_text == "auto" and is_teaser(entry))
-        if wants_page and urlsplit(entry.url).scheme in page_schemes:
-            result = fetcher.fetch(entry.url, check_robots=True, source_url=source.url)
-            if result.status == "ok":
-                page = extract_page(result.body, result.final_url or entry.url)
-            else:
-                LOGGER.info("source=%s page not fetched, keeping the feed text: %s: %s",
-                            source.name, entry.url, result.error)
-        return make_article(entry, source.name, fetched_at, page)
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(build, entries))
+    wanted = [entry for entry in entries
+              if (source.full_text == "always" or (source.full_text == "auto" and is_teaser(entry)))
+              and urlsplit(entry.url).scheme in page_schemes]
+    results = dict(zip((id(entry) for entry in wanted),
+                       fetcher.fetch_each([entry.url for entry in wanted], check_robots=True, source_url=source.url)))
+    articles = []
+    for entry in entries:
+        page, result = None, results.get(id(entry))
+        if result is not None and result.status == "ok":
+            page = extract_page(result.body, result.final_url or entry.url)
+        elif result is not None:
+            LOGGER.info("source=%s page not fetched, keeping the feed text: %s: %s",
+                        source.name, entry.url, result.error)
+        articles.append(make_article(entry, source.name, fetched_at, page))
+    return articles
 
 
 def classify_each(articles: list[Article], min_confidence: float | None = None) -> list[Classification]:

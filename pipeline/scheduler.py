@@ -12,8 +12,10 @@ APScheduler 3 traps designed out here:
   None (run however late) with coalesce=True, so a laptop waking from sleep makes one catch-up
   run per job, not a storm;
 - a hung job holds max_instances=1 and blocks its own later runs: every network call has a hard
-  deadline in fetch.py, and each source is its own job on a pool with a worker per source (up to
-  a cap), so one slow source never delays another;
+  deadline in fetch.py. Each source is its own job (its own interval) on one pool of
+  `[http] concurrency` workers, as in `run`: a slow source holds one worker, not the others, and
+  the shared fetcher keeps per-host spacing across them. The digest has a worker of its own, so
+  a busy fetch pool never delays it;
 - two schedulers on one database double every job: `dealwatch serve` holds the database lock.
 
 SIGTERM or SIGINT stops the schedule, lets each batch in hand finish and commit, then returns.
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 DIGEST_JOB = "(digest)"  # source jobs are named after their source; no source is called this
-MAX_WORKERS = 8
+DIGEST_EXECUTOR = "digest"
 MAX_JITTER_SECONDS = 120.0
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
@@ -78,7 +80,8 @@ class Service:
         # One fetcher for every job, so per-host spacing holds across sources that share a host.
         self.fetcher = Fetcher(settings.http, transport)
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(min(len(self.sources), MAX_WORKERS) + 1)},
+            executors={"default": ThreadPoolExecutor(settings.http.concurrency),
+                       DIGEST_EXECUTOR: ThreadPoolExecutor(1)},
             job_defaults=dict(JOB_DEFAULTS),
             timezone=ZoneInfo(settings.digest.timezone),
         )
@@ -112,7 +115,7 @@ class Service:
         catch_up = not digest_written(digest.out, latest_due_day(self.clock(), digest), digest.formats)
         self.scheduler.add_job(
             self.digest_job, CronTrigger(hour=int(hour), minute=int(minute), timezone=ZoneInfo(digest.timezone)),
-            id=DIGEST_JOB, name="daily digest",
+            id=DIGEST_JOB, name="daily digest", executor=DIGEST_EXECUTOR,
             # A digest missed while the service was down is written once, now.
             **({"next_run_time": self.clock()} if catch_up else {}),
         )

@@ -186,6 +186,17 @@ def m006_alerts_log(db: Database) -> None:
     db.table("alerts_log").create_index(["alert", "event_key"], unique=True)
 
 
+# Where a story window (and the digest's "published" basis) finds an article: its publication time, else
+# its fetch time. SQLite uses an expression index only for the same expression, spelled the same way.
+ARTICLE_TIME = "COALESCE(published_at, fetched_at)"
+
+
+@migrations()
+def m008_index_article_time(db: Database) -> None:
+    """Index articles by publication time, else fetch time, which every story window filters and sorts on."""
+    db.execute(f"CREATE INDEX IF NOT EXISTS idx_articles_article_time ON articles ({ARTICLE_TIME})")
+
+
 def open_db(path: Path | str, *, readonly: bool = False, busy_timeout: float = 30.0) -> Database:
     """Return the database at `path` in WAL mode with every migration applied (created if missing).
 
@@ -385,10 +396,8 @@ def find_articles(db: Database, urls: Iterable[str], hashes: Iterable[str]) -> t
     return by_url, by_hash
 
 
-def story_window(db: Database, start: str, end: str, limit: int = 20000) -> list[dict[str, Any]]:
-    """Return stored articles published in [start, end] with their story and event signature, for clustering."""
-    rows = db.execute(
-        """SELECT a.id, a.title, substr(a.text, 1, 2000) AS text, COALESCE(a.published_at, a.fetched_at),
+# The window's bounds and order are on ARTICLE_TIME, so m008's index finds the rows and gives their order.
+STORY_WINDOW = f"""SELECT a.id, a.title, substr(a.text, 1, 2000) AS text, COALESCE(a.published_at, a.fetched_at),
                   a.story_id,
                   (SELECT group_concat(d.country || '|' || d.partner || '|' || m.stage, ';')
                    FROM deal_mentions m JOIN deals d ON d.id = m.deal_id WHERE m.article_id = a.id),
@@ -401,10 +410,13 @@ def story_window(db: Database, start: str, end: str, limit: int = 20000) -> list
                        SELECT m.event_date FROM deal_mentions m WHERE m.article_id = a.id
                        UNION ALL SELECT c.event_date FROM deal_candidates c WHERE c.article_id = a.id))
            FROM articles a
-           WHERE COALESCE(a.published_at, a.fetched_at) BETWEEN ? AND ?
-           ORDER BY COALESCE(a.published_at, a.fetched_at) DESC LIMIT ?""",
-        [start, end, limit],
-    ).fetchall()
+           WHERE {ARTICLE_TIME} BETWEEN ? AND ?
+           ORDER BY {ARTICLE_TIME} DESC LIMIT ?"""
+
+
+def story_window(db: Database, start: str, end: str, limit: int = 20000) -> list[dict[str, Any]]:
+    """Return stored articles published in [start, end] with their story and event signature, for clustering."""
+    rows = db.execute(STORY_WINDOW, [start, end, limit]).fetchall()
     keys = ("id", "title", "text", "published_at", "story_id", "deal_keys", "candidate_keys", "bodies", "event_date")
     return [dict(zip(keys, row)) for row in rows]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.classify import CLASSIFIER_VERSION, classify_article, classify_html, load_vocabulary
+from pipeline.classify import CLASSIFIER_VERSION, classify_article, classify_html, load_vocabulary, vocabulary
 from pipeline.classify.dates import find_dates, parse_published
 from pipeline.classify.matcher import PhraseMatcher
 from pipeline.classify.text import split_sentences
@@ -345,6 +345,19 @@ def test_vocabulary_can_come_from_another_directory(tmp_path: Path) -> None:
     assert "Quokka Labs" in vocab.partners and "OpenAI" not in vocab.partners
     result = classify_article("", "Kenya's government signed a memorandum with Quokka on AI.", config_dir=tmp_path)
     assert deals_of(result) == {("KE", "Quokka Labs", "mou")}
+
+
+def test_a_vocabulary_is_compiled_once_and_again_when_one_of_its_files_changes(tmp_path: Path) -> None:
+    partners = tmp_path / "partners.toml"
+    partners.write_text('[[partner]]\nname = "Quokka Labs"\nhome = "AU"\nkind = "ai_lab"\n', encoding="utf-8")
+    (tmp_path / "stages.toml").write_bytes((REPO / "config" / "stages.toml").read_bytes())
+    first = vocabulary(tmp_path)
+    assert vocabulary(tmp_path) is first
+    partners.write_text('[[partner]]\nname = "Wombat AI"\nhome = "AU"\nkind = "ai_lab"\n', encoding="utf-8")
+    os.utime(partners, ns=(partners.stat().st_atime_ns, partners.stat().st_mtime_ns + 1_000_000_000))
+    edited = vocabulary(tmp_path)
+    assert "Wombat AI" in edited.partners and "Quokka Labs" not in edited.partners
+    assert vocabulary(tmp_path) is edited
 
 
 def test_html_page_is_classified_from_its_main_text() -> None:

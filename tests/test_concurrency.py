@@ -1,4 +1,4 @@
-"""`dealwatch run` fetches sources side by side, yet never asks one host twice within per_host_delay.
+"""`dealwatch run` and `serve` fetch sources side by side, yet never ask one host twice within per_host_delay.
 
 Three loopback "hosts" (ports) answer slowly; the config lists their feeds host by host. The
 server's own log (kernel arrival stamps) shows requests overlapping in time, and each host's requests
@@ -7,21 +7,18 @@ spaced apart.
 
 from __future__ import annotations
 
-import socket
-import struct
-import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from loopback import Reply, SlowHosts, closest_gap, most_in_flight  # bench/loopback.py
 
 from pipeline import store
-from pipeline.config import HttpSettings, Settings
+from pipeline.config import DigestSettings, HttpSettings, Settings
 from pipeline.models import Source
 from pipeline.run import by_host_turns, run_once
+from pipeline.scheduler import Service
 
 LATENCY = 0.2
 SPACING = 0.3
@@ -30,115 +27,25 @@ BODY = ("Kenya's Ministry of Information and Nvidia signed a memorandum of under
         "an AI computing centre in Nairobi, feed {feed}.")
 
 
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux: the kernel stamps each packet's arrival
-
-
-def arrival_time(connection: socket.socket) -> float:
-    """Return when the request's first bytes reached this machine (kernel stamp), else now (wall clock).
-
-    The server's own threads may run late on a busy machine; the kernel's stamp does not.
-    """
-    try:
-        _, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
-    except OSError:
-        return time.time()
-    for level, kind, payload in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
-            seconds, nanoseconds = struct.unpack("qq", payload[:16])
-            return seconds + nanoseconds / 1e9
-    return time.time()
-
-
-def stamped_server(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    """Return a threading HTTP server on a free loopback port whose connections carry arrival stamps."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
-    server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # inherited by accepted connections
-    server.server_bind()
-    server.server_activate()
-    server.daemon_threads = True
-    return server
-
-
-class SlowHosts:
-    """Loopback servers, one per port, that log each request's arrival and departure and answer after LATENCY."""
-
-    def __init__(self, hosts: int) -> None:
-        self.log: list[tuple[int, str, float, float]] = []
-        self.lock = threading.Lock()
-        handler = self._handler()
-        self.servers = [stamped_server(handler) for _ in range(hosts)]
-        for server in self.servers:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.ports = [server.server_address[1] for server in self.servers]
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        hosts = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def setup(self) -> None:
-                self.arrived = arrival_time(self.request)  # before the request is read: a peek after it would block
-                super().setup()
-
-            def do_GET(self) -> None:  # noqa: N802
-                arrived = self.arrived
-                time.sleep(LATENCY)
-                port = self.server.server_address[1]
-                feed = self.path.strip("/").split(".")[0]
-                etag = f'"{feed}"'
-                if self.headers.get("If-None-Match") == etag:
-                    self.send_response(304)
-                    self.end_headers()
-                else:
-                    link = f"http://127.0.0.1:{port}/a/{feed}"
-                    body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{feed}</title>'
-                            f"<item><title>Report {feed}</title><link>{link}</link><guid>{link}</guid>"
-                            f"<pubDate>Tue, 07 Oct 2025 10:00:00 GMT</pubDate>"
-                            f"<description>{BODY.format(feed=feed)}</description></item>"
-                            f"</channel></rss>").encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/rss+xml")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.send_header("ETag", etag)
-                    self.end_headers()
-                    self.wfile.write(body)
-                with hosts.lock:
-                    hosts.log.append((port, self.path, arrived, time.time()))
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        return Handler
-
-    def close(self) -> None:
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
+def feed_reply(port: int, path: str, headers: Mapping[str, str]) -> Reply:
+    """Answer one feed per path, a single item, with an ETag (304 when the client already has it)."""
+    feed = path.strip("/").split(".")[0]
+    etag = f'"{feed}"'
+    if headers.get("If-None-Match") == etag:
+        return Reply(304, b"", etag=etag)
+    link = f"http://127.0.0.1:{port}/a/{feed}"
+    body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{feed}</title>'
+            f"<item><title>Report {feed}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>Tue, 07 Oct 2025 10:00:00 GMT</pubDate>"
+            f"<description>{BODY.format(feed=feed)}</description></item></channel></rss>").encode()
+    return Reply(200, body, "application/rss+xml", etag)
 
 
 @pytest.fixture
 def slow_hosts() -> Iterator[SlowHosts]:
-    hosts = SlowHosts(3)
+    hosts = SlowHosts(3, LATENCY, feed_reply)
     yield hosts
     hosts.close()
-
-
-def most_in_flight(log: list[tuple[int, str, float, float]]) -> int:
-    """Return the most requests the server was answering at one moment."""
-    events = sorted([(arrived, 1) for _, _, arrived, _ in log] + [(left, -1) for _, _, _, left in log])
-    level = peak = 0
-    for _, step in events:
-        level += step
-        peak = max(peak, level)
-    return peak
-
-
-def closest_gap(log: list[tuple[int, str, float, float]]) -> float:
-    """Return the shortest time between two requests' arrivals at one host."""
-    by_port: dict[int, list[float]] = defaultdict(list)
-    for port, _, arrived, _ in log:
-        by_port[port].append(arrived)
-    gaps = [b - a for times in by_port.values() for a, b in zip(sorted(times), sorted(times)[1:])]
-    return min(gaps)
 
 
 def test_sources_are_fetched_concurrently_with_per_host_spacing(tmp_path: Path, slow_hosts: SlowHosts) -> None:
@@ -158,7 +65,7 @@ def test_sources_are_fetched_concurrently_with_per_host_spacing(tmp_path: Path, 
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 12
     assert db.execute("SELECT count(*) FROM fetch_log").fetchone()[0] == 12
 
-    slow_hosts.log.clear()
+    slow_hosts.take()
     again = run_once(settings, db)  # conditional GET: every feed answers 304, nothing is added
     assert [o.status for o in again.outcomes] == ["not_modified"] * 12
     assert again.new_articles == 0
@@ -199,3 +106,27 @@ def test_sources_take_turns_over_their_hosts() -> None:
                [("a1", "https://a.example/1"), ("a2", "https://a.example/2"), ("a3", "https://a.example/3"),
                 ("b1", "https://b.example/1"), ("c1", "https://c.example/1"), ("b2", "https://b.example/2")]]
     assert [s.name for s in by_host_turns(sources)] == ["a1", "b1", "c1", "a2", "b2", "a3"]
+
+
+def test_serve_fetches_due_sources_on_one_bounded_pool_with_per_host_spacing(tmp_path: Path,
+                                                                              slow_hosts: SlowHosts) -> None:
+    sources = [Source(name=f"f{host}-{n}", kind="feed", url=f"http://127.0.0.1:{port}/f{host}-{n}.xml",
+                      full_text="never", every_seconds=10)  # first runs due within a second (jitter)
+               for host, port in enumerate(slow_hosts.ports) for n in range(3)]
+    settings = Settings(path=None, db_path=tmp_path / "t.db", sources=tuple(sources),
+                        http=HttpSettings(timeout=5.0, per_host_delay=SPACING, concurrency=2),
+                        digest=DigestSettings(out=tmp_path / "digests"))
+    service = Service(settings)
+    service.start()
+    try:
+        deadline = time.monotonic() + 60  # a safety limit, not a timing: only a hung service gets there
+        while len({path for _, path, _, _ in slow_hosts.log}) < len(sources) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        service.stop()
+    log = slow_hosts.log
+    assert {path for _, path, _, _ in log} == {f"/{s.name}.xml" for s in sources}
+    assert most_in_flight(log) == 2  # side by side, never more than [http] concurrency
+    assert closest_gap(log) >= SPACING - JITTER
+    db = store.open_db(settings.db_path)
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(sources)

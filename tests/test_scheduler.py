@@ -23,7 +23,7 @@ from pipeline import store
 from pipeline.config import DigestSettings, HttpSettings, Settings
 from pipeline.digest import file_name
 from pipeline.models import Source
-from pipeline.scheduler import DIGEST_JOB, MAX_WORKERS, Service, utc_now
+from pipeline.scheduler import DIGEST_JOB, Service, utc_now
 
 REPO = Path(__file__).resolve().parents[1]
 RSS_TYPE = "application/rss+xml"
@@ -302,7 +302,7 @@ def test_many_due_sources_at_once_all_get_stored(tmp_path: Path, httpserver: HTT
     service = Service(settings)
     service.start(paused=True)
     try:
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=settings.http.concurrency) as pool:
             list(pool.map(service.fetch_job, names))
     finally:
         service.stop()

@@ -143,3 +143,19 @@ def test_reclassifying_keeps_when_a_mention_was_first_seen(db: store.Database) -
                       "JOIN deals d ON d.id = m.deal_id ORDER BY d.partner").fetchall()
     assert rows == [("Nvidia", "talks", 1), ("OpenAI", "mou", 0)]
     assert db.execute("SELECT stage FROM deals WHERE partner = 'OpenAI'").fetchone() == ("mou",)
+
+
+def test_the_story_window_is_read_through_the_article_time_index(db: store.Database) -> None:
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {store.STORY_WINDOW}", ["2025-09-23", "2025-09-29", 10])]
+    assert "SEARCH a USING INDEX idx_articles_article_time (<expr>>? AND <expr><?)" in plan
+    assert not any(step.startswith(("SCAN a", "USE TEMP B-TREE FOR ORDER BY")) for step in plan), plan
+
+
+def test_the_story_window_finds_an_undated_article_by_its_fetch_time(db: store.Database) -> None:
+    undated = article("https://a.example/1", "Undated", published="")
+    undated.published_at = None
+    batch = store.Batch(source="s", started_at="2025-09-26T10:00:00Z",
+                        articles=[article("https://a.example/2", "Dated", "2025-09-20T09:00:00Z"), undated],
+                        story_refs=["new:0", "new:1"])
+    store.save_batch(db, batch)
+    assert [row["title"] for row in store.story_window(db, "2025-09-25", "2025-09-27T23:59:59Z")] == ["Undated"]

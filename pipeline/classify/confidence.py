@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.classify.vocab import DEFAULT_CONFIG_DIR
+from pipeline.classify.vocab import DEFAULT_CONFIG_DIR, Stamps, file_stamps
 
 LOGGER = logging.getLogger(__name__)
 
@@ -58,17 +58,22 @@ def load_model(config_dir: Path | None = None) -> ConfidenceModel:
                            weak_confidence=float(data["weak_confidence"]))
 
 
-_CACHE: dict[Path, ConfidenceModel] = {}
+_CACHE: dict[Path, tuple[Stamps, ConfidenceModel]] = {}
 _LOCK = threading.Lock()
 
 
 def model(config_dir: Path | None = None) -> ConfidenceModel:
-    """Return the cached model for `config_dir`, loading it on first use in this process."""
-    directory = (Path(config_dir) if config_dir is not None else DEFAULT_CONFIG_DIR).resolve()
+    """Return the model for `config_dir`, loaded once per process and again only when its file changed."""
+    directory = Path(config_dir) if config_dir is not None else DEFAULT_CONFIG_DIR
+    stamps = file_stamps(directory, (MODEL_FILE,))
+    cached = _CACHE.get(directory)
+    if cached is not None and cached[0] == stamps:
+        return cached[1]
     with _LOCK:
-        if directory not in _CACHE:
-            _CACHE[directory] = load_model(directory)
-        return _CACHE[directory]
+        cached = _CACHE.get(directory)
+        if cached is None or cached[0] != stamps:
+            cached = _CACHE[directory] = (stamps, load_model(directory))
+        return cached[1]
 
 
 def threshold_for(min_confidence: float | None, config_dir: Path | None = None) -> float:

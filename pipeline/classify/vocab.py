@@ -4,18 +4,20 @@
 3166-1 country name from pycountry (English, French and Spanish), and compiles two phrase
 matchers: one case-insensitive (cues, grammar words, partner aliases) and one case-sensitive
 (country names, demonyms, capitals, abbreviations, institutions, leaders, cased partner aliases,
-product names). `vocabulary()` caches the result for the default directory.
+product names). `vocabulary()` caches the result per directory, until one of its files changes.
 """
 
 from __future__ import annotations
 
 import gettext
 import logging
+import os
 import re
 import threading
 import tomllib
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -363,17 +365,36 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
     return vocab
 
 
-_CACHE: dict[Path, Vocabulary] = {}
+VOCABULARY_FILES = ("stages.toml", "partners.toml", "countries.toml", "subnational.toml")
+Stamps = tuple[int, ...]
+_CACHE: dict[Path, tuple[Stamps, Vocabulary]] = {}
 _LOCK = threading.Lock()
 
 
+def file_stamps(directory: Path, names: Iterable[str]) -> Stamps:
+    """Return each named file's modification time in nanoseconds (-1 when missing), to tell a stale cache."""
+    stamps = []
+    for name in names:
+        try:
+            stamps.append(os.stat(directory / name).st_mtime_ns)
+        except OSError:
+            stamps.append(-1)
+    return tuple(stamps)
+
+
 def vocabulary(config_dir: Path | None = None) -> Vocabulary:
-    """Return the compiled vocabulary for `config_dir`, building it on first use in this process."""
-    directory = (Path(config_dir) if config_dir is not None else DEFAULT_CONFIG_DIR).resolve()
+    """Return the compiled vocabulary for `config_dir`, built once per process and again only when a file changed.
+
+    A few stat calls per article (microseconds) let a long-running `serve` pick up an edited
+    vocabulary; compiling one costs ~0.6 s.
+    """
+    directory = Path(config_dir) if config_dir is not None else DEFAULT_CONFIG_DIR
+    stamps = file_stamps(directory, VOCABULARY_FILES)
     cached = _CACHE.get(directory)
-    if cached is not None:
-        return cached
-    with _LOCK:
-        if directory not in _CACHE:
-            _CACHE[directory] = load_vocabulary(directory)
-        return _CACHE[directory]
+    if cached is not None and cached[0] == stamps:
+        return cached[1]
+    with _LOCK:  # one thread compiles; the others wait for its result
+        cached = _CACHE.get(directory)
+        if cached is None or cached[0] != stamps:
+            cached = _CACHE[directory] = (stamps, load_vocabulary(directory))
+        return cached[1]
