@@ -1090,3 +1090,14 @@ def test_a_companys_nationality_does_not_make_a_shared_ministry_name_that_countr
             "Microsoft pour des licences d'IA. Le ministère a aussi signé une déclaration d'intention avec l'entreprise "
             "française Mistral AI.")
     assert tag(text) == {("GA", "Microsoft", "agreement"), ("GA", "Mistral AI", "mou")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Kuwait y Microsoft pactan una región de nube para inteligencia artificial.", {("KW", "Microsoft", "agreement")}),
+    ("Panamá firma un memorando con Huawei Cloud sobre IA y niega contactos con DeepSeek.",
+     {("PA", "Huawei Cloud", "mou")}),
+    ("Panamá firmó un contrato de IA con Amazon Web Services. El esquema guarda similitudes con el que AWS pactó "
+     "con el Ministerio de Ciencia de Chile.", {("PA", "Amazon Web Services", "agreement")}),
+])
+def test_spanish_agreement_verbs_denied_contacts_and_compared_deals(text: str, expected: set) -> None:
+    assert tag(text) == expected

@@ -347,16 +347,17 @@ def _own_partners(facts: Facts, cue: Cue, clause: int) -> list[str]:
     ("Microsoft signed a memorandum and agreed to build ..."). A cue with no partner of its own
     takes every partner of the clause.
     """
-    starts = sorted({c.start for c in facts.cues if facts.sentence.clause_of(c.start) == clause})
     names = facts.partner_names(clause)
-    if len(starts) < 2:
+    # A weakened cue ends the event before it too: "firma un memorando con Huawei y niega contactos con DeepSeek".
+    bounds = sorted({c.start for c in facts.cues + facts.weak_cues if facts.sentence.clause_of(c.start) == clause})
+    if len(bounds) < 2:
         return names
-    later = [start for start in starts if start > cue.start]
+    later = [start for start in bounds if start > cue.start]
     end = later[0] if later else facts.sentence.end
     own = [m.name for m in facts.partners if cue.start <= m.start < end]
     if not own:
         return names
-    shared = [m.name for m in facts.partners if m.start < starts[0] and facts.sentence.clause_of(m.start) == clause]
+    shared = [m.name for m in facts.partners if m.start < bounds[0] and facts.sentence.clause_of(m.start) == clause]
     return list(dict.fromkeys(shared + own))
 
 

@@ -109,6 +109,9 @@ _TAKEOVER_AFTER = re.compile(
 # what links a memorandum to its subject: "a memorandum for/on/covering a package"
 _CONTENT_LINK = re.compile(r"\b(?:for|on|covering|concerning|regarding|pour|sur|concernant|para|sobre|relativo a)\s+"
                            r"(?:[^\s;:]+\s+){0,5}$", re.IGNORECASE)
+# The object of a comparison is a relative clause: "similar to the one Chile signed", "celui que".
+_COMPARED_CLAUSE = re.compile(r"\b(?:the\s+one|those|el\s+que|la\s+que|los\s+que|las\s+que|celui\s+que|"
+                              r"celle\s+que|ceux\s+que|o\s+que|a\s+que)\b", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # A negation governs every noun of a list it heads: "no existe convenio, negociación ni reunión".
 _LIST_JOIN = r"(?:,\s*|\s+(?:or|nor|ou|o|ni)\s+)"
@@ -220,6 +223,9 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         return "takeover"
     if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
         return "comparison"
+    compared = _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW + 4, floor)
+    if compared is not None and _COMPARED_CLAUSE.search(text[compared.end:cue.start]):
+        return "comparison"  # "guarda similitudes con el que AWS pactó con Chile": the other deal
     if cue.stage in ("launched", "stalled") and _INFINITIVE.search(text[max(floor, cue.start - 4):cue.start]):
         return "infinitive"
     if cue.stage == "launched" and _talked_about(text, tokens, cue, floor):
