@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.classify.countries import PARTY_STRONG, CountryMention, Span, mention_role
+from pipeline.classify.governments import GovernmentMention, find_governments
 from pipeline.classify.matcher import phrase_key, plain_text
 from pipeline.classify.partners import (PartnerMention, find_state_organisations, is_rival_mention, ownership_end,
                                         referring_phrase_start)
@@ -110,6 +111,7 @@ class Article:
     known: dict[str, bool] = field(default_factory=dict)
     ownership: list[tuple[int, int]] = field(default_factory=list)  # "launched this week by Saudi Arabia's PIF"
     has_title: bool = False  # the first sentence is the headline
+    government_bodies: dict[tuple[int, int], str] = field(default_factory=dict)  # (start, end) -> sub-national body
 
     def sentence_text(self, index: int) -> str:
         """Return one sentence with its whitespace collapsed."""
@@ -117,9 +119,10 @@ class Article:
         return _SPACES.sub(" ", self.text[sentence.start:sentence.end]).strip()
 
 
-def _entities(vocab: Vocabulary, tokens: list[Token], text: str) -> list[tuple[int, int, Entry]]:
+def _entities(vocab: Vocabulary, tokens: list[Token], text: str,
+              governments: list[GovernmentMention]) -> list[tuple[int, int, Entry]]:
     """Return non-overlapping country, partner and product mentions, longest first."""
-    candidates: list[tuple[int, int, Entry]] = []
+    candidates = [(g.start, g.end, Entry("country", g.code, "institution")) for g in governments]
     for token in tokens:
         entry = token.first("partner")
         if entry is not None:
@@ -165,10 +168,12 @@ def build_article(vocab: Vocabulary, title: str, text: str, published: date | No
               for h in vocab.ci.finditer(doc)]
     if not any(t.has("cue") or t.has("noun") or t.has("money") or t.has("trial_use") for t in tokens):
         return None
-    entities = _entities(vocab, tokens, doc)
+    governments = find_governments(doc, vocab.governments)
+    entities = _entities(vocab, tokens, doc, governments)
     if not entities:
         return None
     article = Article(vocab, doc, published, has_title=bool(title))
+    article.government_bodies = {(g.start, g.end): g.body for g in governments}
     sentences = split_sentences(doc)
     starts = [s.start for s in sentences]
     article.facts = [Facts(i, s, []) for i, s in enumerate(sentences)]
@@ -379,7 +384,7 @@ def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], s
                 and previous.role in ("context", "party") and entry.extra != "institution"
                 and _coordinated(text[previous.end:start], text[end:end + 80], previous.form == entry.extra)):
             role, strength = previous.role, min(strength, previous.strength) if previous.role == "party" else 0
-        body = article.vocab.bodies.get(phrase_key(text[start:end]), "")
+        body = article.vocab.bodies.get(phrase_key(text[start:end]), "") or article.government_bodies.get((start, end), "")
         if body and _PLACE_NOUN_AFTER.match(text, end):
             role, strength = "context", 0  # "as Querétaro region opens": a cloud region named after the place
         mention = CountryMention(entry.value, start, end, entry.extra, role, strength, body)

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import pycountry
 
+from pipeline.classify.governments import GOVERNMENT_OF, NAME_GOVERNMENT, fold, government_names
 from pipeline.classify.matcher import PhraseMatcher, phrase_key
 
 LOGGER = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class Vocabulary:
     trial_nouns: frozenset[str]
     country_names: dict[str, str] = field(default_factory=dict)  # alpha-2 -> English name
     bodies: dict[str, str] = field(default_factory=dict)  # surface form of a sub-national government -> its name
+    governments: dict[str, tuple[str, str]] = field(default_factory=dict)  # folded place -> (code, body)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -159,6 +161,18 @@ def _country_forms(extras: dict[str, Any]) -> dict[str, list[tuple[str, str, boo
             for form in _strings(table.get(key)):
                 forms[form.strip()].append((code, kind, True))
     return forms
+
+
+def _explicit_places(table: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Return code -> folded place name -> body for subnational.toml's bodies and their plain-name forms."""
+    places: dict[str, dict[str, str]] = {}
+    for code, governments in table.items():
+        if isinstance(governments, dict):
+            for body, forms in governments.items():
+                for form in [body, *_strings(forms)]:
+                    if not (GOVERNMENT_OF.search(form) or NAME_GOVERNMENT.search(form)):
+                        places.setdefault(code, {})[fold(form)] = body
+    return places
 
 
 def _subnational_entries(table: dict[str, Any], resolved: dict[str, Entry],
@@ -342,7 +356,10 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
             _add(cs, variant, entry, lower=False)
             if phrase_key(form) in ambiguous:
                 ambiguous.add(phrase_key(variant))
-    bodies = _subnational_entries(_read_toml(directory / "subnational.toml"), resolved, cs)
+    subnational = _read_toml(directory / "subnational.toml")
+    bodies = _subnational_entries(subnational, resolved, cs)
+    governments = government_names(_explicit_places(subnational),
+                                   [form for form, entry in resolved.items() if entry.extra != "institution"])
     anaphora = stages.get("anaphora", {})
     names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
     names["EU"] = "European Union"
@@ -358,7 +375,7 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
                                 _strings(stages.get("partner_anaphora", {}).get("nouns"))),
         trial_use=frozenset(phrase_key(n).lower() for n in _strings(stages.get("launched_trial", {}).get("use"))),
         trial_nouns=frozenset(phrase_key(n).lower() for n in _strings(stages.get("launched_trial", {}).get("trial"))),
-        country_names=names, bodies=bodies,
+        country_names=names, bodies=bodies, governments=governments,
     )
     LOGGER.debug("vocabulary from %s: %d case-insensitive and %d cased phrases, %d partners",
                  directory, vocab.ci.size, vocab.cs.size, len(partners))
