@@ -66,7 +66,7 @@ class MoneyVocabulary:
     numbers: dict[str, float]  # number word -> value
     symbols: frozenset[str]
     phrases: PhraseMatcher  # status, owner, total and continuation words
-    kinds: dict[str, frozenset[str]]  # phrase key -> its kinds ("announced", "committed", "not_deal", "total"...)
+    kinds: dict[str, frozenset[str]]  # phrase key -> its kinds ("announced", "not_deal", "total", "each"...)
     rates: dict[str, dict[int, float]]  # currency -> year -> units per US dollar
 
 
@@ -128,9 +128,8 @@ def load_money(directory: Path) -> MoneyVocabulary:
                 rf"(?:(?P<post_word>(?i:{_alternation(words)}))(?!\w)|(?P<post_symbol>{symbol})(?!\s?\d)(?!\w))")
     phrase_kinds: dict[str, set[str]] = defaultdict(set)
     for kind, table in (("announced", data.get("status", {}).get("announced")),
-                        ("committed", data.get("status", {}).get("committed")),
                         ("not_deal", data.get("not_deal_money")), ("total", data.get("total")),
-                        ("continuation", data.get("continuation"))):
+                        ("each", data.get("each")), ("continuation", data.get("continuation"))):
         for phrases in (table or {}).values():
             for phrase in strings(phrases):
                 phrase_kinds[phrase_key(phrase).lower()].add(kind)
@@ -236,24 +235,22 @@ def _window(text: str, start: int, end: int, low: int, high: int, before: int, a
 
 @dataclass(frozen=True)
 class _Reading:
-    """An amount read in its sentence: the money, whether it is the company's own, the total, and its status."""
+    """An amount read in its sentence: the money and what the words around it say of it."""
 
     money: Money
     own_money: bool  # a valuation, revenue or funding round: not a deal amount
-    total: bool
-    status: str
+    total: bool  # "a total of $400m"
+    hedged: bool  # "up to $1bn", "plans to invest $1bn": announced, whatever the deal
+    each: bool  # "$200m each": every partner's of the sentence
 
 
 def _read_amount(vocab: MoneyVocabulary, text: str, found: Money, low: int, high: int) -> _Reading:
-    owner = _window(text, found.start, found.end, low, high, OWNER_BEFORE_WORDS, OWNER_AFTER_WORDS)
-    hedge = _window(text, found.start, found.end, low, high, STATUS_BEFORE_WORDS, STATUS_AFTER_WORDS)
-    total = _window(text, found.start, found.end, low, high, TOTAL_WORDS, 2)
-    if "announced" in _kinds_near(vocab, text, *hedge):
-        status = "announced"
-    else:
-        status = "committed" if "committed" in _kinds_near(vocab, text, low, high) else "announced"
-    return _Reading(found, "not_deal" in _kinds_near(vocab, text, *owner),
-                    "total" in _kinds_near(vocab, text, *total), status)
+    def near(before: int, after: int) -> set[str]:
+        return _kinds_near(vocab, text, *_window(text, found.start, found.end, low, high, before, after))
+
+    return _Reading(found, "not_deal" in near(OWNER_BEFORE_WORDS, OWNER_AFTER_WORDS),
+                    "total" in near(TOTAL_WORDS, 2), "announced" in near(STATUS_BEFORE_WORDS, STATUS_AFTER_WORDS),
+                    "each" in near(0, 2))
 
 
 def deal_sentences(article: Article, candidate: Candidate, claimed: dict[int, set[tuple[str, str]]]) -> list[int]:
@@ -325,8 +322,9 @@ def attach_amounts(article: Article, candidates: list[Candidate]) -> None:
                 sentence = article.facts[index].sentence
                 cache[index] = [_read_amount(vocab, article.text, found, sentence.start, sentence.end)
                                 for found in find_money(vocab, article.text, sentence.start, sentence.end)]
-            readings = [r for r in cache[index] if not r.own_money
-                        and belongs(article, index, r.money.start, r.money.end, pair, claimed.get(index, set()))]
+            readings = [r for r in cache[index] if not r.own_money and (
+                (r.each and pair[1] in article.facts[index].partner_names())
+                or belongs(article, index, r.money.start, r.money.end, pair, claimed.get(index, set())))]
             if not readings:
                 continue
             amounts = [_amount(vocab, r, deal.country, year, deal.stage) for r in readings]
@@ -336,8 +334,8 @@ def attach_amounts(article: Article, candidates: list[Candidate]) -> None:
 
 
 def _amount(vocab: MoneyVocabulary, reading: _Reading, country: str, year: int | None, stage: str) -> Amount:
-    """Return the Amount of a reading in a deal; money of talks or of a memorandum is only announced."""
+    """Return the Amount of a reading in a deal: committed when the deal binds and no hedge stands by it."""
     currency = currency_of(vocab, reading.money, country)
     value = reading.money.value
-    status = "announced" if stage in NON_BINDING else reading.status
+    status = "announced" if stage in NON_BINDING or reading.hedged else "committed"
     return Amount(value=value, currency=currency, usd=to_usd(vocab, value, currency, year), status=status)

@@ -3,7 +3,8 @@
 Each purpose has phrases per language in `config/purposes.toml`; a deal gets the purposes whose
 phrases its own sentences contain (the sentences `amounts.deal_sentences` gives it), none when they
 say nothing. Words inside a country's or partner's name ("Ministry of Education", "Cohere Research")
-do not count, and longer `blockers` phrases ("training data") hide the purpose words they contain.
+do not count (a product named as a model does: "Claude", "Copilot"), and longer `blockers` phrases
+("training data") hide the purpose words they contain.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ LOGGER = logging.getLogger(__name__)
 
 INVEST_REACH = 30  # characters between "invested in" and the partner's name ("invested in the French start-up Mistral AI")
 _INVESTMENT = "investment"
+_MODELS = "models"
 _BREAK = re.compile(r"[.;:,]")
 
 
@@ -77,11 +79,13 @@ def _sentence_hits(article: Article, vocab: PurposeVocabulary, index: int) -> li
     """Return the purpose phrases of a sentence (start, end, kinds), outside the names of states and partners."""
     facts = article.facts[index]
     sentence = facts.sentence
-    names = [(m.start, m.end) for m in facts.partners] + [(m.start, m.end) for m in facts.countries]
+    states = [(m.start, m.end) for m in facts.countries]
+    partners = [(m.start, m.end) for m in facts.partners]
     hits = []
     for hit in vocab.phrases.finditer(article.text[sentence.start:sentence.end]):
         start, end = sentence.start + hit.start, sentence.start + hit.end
         kinds = vocab.kinds.get(hit.key, frozenset())
+        names = states if kinds <= {_MODELS} else states + partners  # "Claude" names the partner and a model
         if kinds - {"blocker"} and not any(low < end and start < high for low, high in names):
             hits.append((start, end, kinds))
     return hits
