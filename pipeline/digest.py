@@ -31,6 +31,7 @@ import pycountry
 
 from pipeline import PROJECT_URL, __version__, store
 from pipeline.config import DigestSettings
+from pipeline.models import PURPOSES
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -80,6 +81,8 @@ class DealNews:
     previous_stage: str | None  # None for a deal first reported that day
     evidence: list[Evidence] = field(default_factory=list)
     body: str | None = None  # the sub-national government ("Telangana") of a sub-national deal
+    amount: dict[str, Any] | None = None  # the largest amount the day's reports give: value, currency, usd, status
+    purposes: list[str] = field(default_factory=list)  # what the day's reports say the deal is for
 
     @property
     def party(self) -> str:
@@ -206,9 +209,13 @@ def _deal_news(deal: dict[str, Any]) -> DealNews:
         link = _link(mention["url"], mention["title"], mention["source"])
         if all(existing.url != link.url for existing in item.links):
             item.links.append(link)
+    amounts = [m["amount"] for m in deal["mentions"] if m.get("amount")]
+    said = {p for m in deal["mentions"] for p in m.get("purposes", [])}
     return DealNews(country=deal["country"], country_name=country_name(deal["country"]), partner=deal["partner"],
                     stage=stage, previous_stage=deal["from_stage"], evidence=list(evidence.values()),
-                    body=deal.get("body"))
+                    body=deal.get("body"),
+                    amount=max(amounts, key=lambda a: a["usd"] if a["usd"] is not None else -1.0, default=None),
+                    purposes=[p for p in PURPOSES if p in said])
 
 
 def _country_news(stories: list[dict[str, Any]]) -> list[CountryNews]:
@@ -278,7 +285,7 @@ def render_markdown(digest: Digest) -> str:
             continue
         lines += [f"## {heading} ({len(items)})", ""]
         for deal in items:
-            lines.append(f"- **{_md(deal.party)} – {_md(deal.partner)}**: {_stage_text(deal)}")
+            lines.append(f"- **{_md(deal.party)} – {_md(deal.partner)}**: {_md(_stage_text(deal) + _details(deal))}")
             for evidence in deal.evidence:
                 links = ", ".join(_md_link(link) for link in evidence.links)
                 quote = f"“{_md(evidence.sentence)}” " if evidence.sentence else ""
@@ -353,7 +360,7 @@ def html_fragment(digest: Digest) -> str:
         parts.append(f"<h2>{heading} ({len(items)})</h2>\n<ul>")
         for deal in items:
             parts.append(f"<li><strong>{_h(deal.party)} – {_h(deal.partner)}</strong>: "
-                         f'<span class="stage">{_h(_stage_text(deal))}</span>')
+                         f'<span class="stage">{_h(_stage_text(deal))}</span>{_h(_details(deal))}')
             for evidence in deal.evidence:
                 links = ", ".join(_html_link(link) for link in evidence.links)
                 quote = f"“{_h(evidence.sentence)}” " if evidence.sentence else ""
@@ -478,6 +485,34 @@ def _scope(digest: Digest) -> str:
 
 def _stage_text(deal: DealNews) -> str:
     return deal.stage if deal.previous_stage is None else f"{deal.previous_stage} → {deal.stage}"
+
+
+# How the digest writes a currency before a figure; other currencies are written with their ISO code.
+_CURRENCY_SIGNS = {"USD": "US$", "EUR": "€", "GBP": "£", "CAD": "C$", "AUD": "A$", "INR": "₹", "JPY": "¥", "BRL": "R$"}
+
+
+def _details(deal: DealNews) -> str:
+    """Return what follows a deal's stage: "; €1bn (US$1.13bn), committed; compute, skills", or ""."""
+    parts = []
+    if deal.amount:
+        parts.append(f"{amount_text(deal.amount)}, {deal.amount['status']}")
+    if deal.purposes:
+        parts.append(", ".join(deal.purposes))
+    return "".join(f"; {part}" for part in parts)
+
+
+def amount_text(amount: dict[str, Any]) -> str:
+    """Return an amount as a reader writes it: "US$1.7bn", or "MAD 1.5bn (US$161m)" with the dollar value."""
+    def written(value: float, currency: str) -> str:
+        sign = _CURRENCY_SIGNS.get(currency)
+        figure = next((f"{value / unit:.3g}{suffix}" for unit, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"))
+                       if abs(value) >= unit), f"{value:,.0f}")
+        return f"{sign}{figure}" if sign else f"{currency} {figure}"
+
+    text = written(amount["value"], amount["currency"])
+    if amount["currency"] != "USD" and amount.get("usd") is not None:
+        text += f" ({written(amount['usd'], 'USD')})"
+    return text
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
