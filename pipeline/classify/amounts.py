@@ -64,7 +64,6 @@ class MoneyVocabulary:
     scales: dict[str, tuple[float, frozenset[str]]]  # scale word -> (multiplier, languages)
     abbreviations: frozenset[str]  # scale keys that count only beside a currency symbol
     numbers: dict[str, float]  # number word -> value
-    symbols: frozenset[str]
     phrases: PhraseMatcher  # status, owner, total and continuation words
     kinds: dict[str, frozenset[str]]  # phrase key -> its kinds ("announced", "not_deal", "total", "each"...)
     rates: dict[str, dict[int, float]]  # currency -> year -> units per US dollar
@@ -140,7 +139,7 @@ def load_money(directory: Path) -> MoneyVocabulary:
         pattern=re.compile(f"{prefixed}|{suffixed}"),
         hint=re.compile(rf"\d|(?i:{_alternation(word_scales)})"), markers={k: tuple(v) for k, v in markers.items()},
         countries=countries, scales={k: (v[0], frozenset(v[1])) for k, v in scales.items()},
-        abbreviations=frozenset(abbreviations), numbers=numbers, symbols=frozenset(symbols),
+        abbreviations=frozenset(abbreviations), numbers=numbers,
         phrases=PhraseMatcher(phrase_kinds, ignore_case=True),
         kinds={k: frozenset(v) for k, v in phrase_kinds.items()}, rates=rates)
 
