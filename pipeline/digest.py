@@ -31,6 +31,7 @@ import pycountry
 
 from pipeline import PROJECT_URL, __version__, store
 from pipeline.config import DigestSettings
+from pipeline.models import PURPOSES
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -80,6 +81,8 @@ class DealNews:
     previous_stage: str | None  # None for a deal first reported that day
     evidence: list[Evidence] = field(default_factory=list)
     body: str | None = None  # the sub-national government ("Telangana") of a sub-national deal
+    amount: dict[str, Any] | None = None  # the largest amount the day's reports give: value, currency, usd, status
+    purposes: list[str] = field(default_factory=list)  # what the day's reports say the deal is for
 
     @property
     def party(self) -> str:
@@ -208,9 +211,13 @@ def deal_news(deal: dict[str, Any]) -> DealNews:
         link = make_link(mention["url"], mention["title"], mention["source"])
         if all(existing.url != link.url for existing in item.links):
             item.links.append(link)
+    amounts = [m["amount"] for m in deal["mentions"] if m.get("amount")]
+    said = {p for m in deal["mentions"] for p in m.get("purposes", [])}
     return DealNews(country=deal["country"], country_name=country_name(deal["country"]), partner=deal["partner"],
                     stage=stage, previous_stage=deal["from_stage"], evidence=list(evidence.values()),
-                    body=deal.get("body"))
+                    body=deal.get("body"),
+                    amount=max(amounts, key=lambda a: a["usd"] if a["usd"] is not None else -1.0, default=None),
+                    purposes=[p for p in PURPOSES if p in said])
 
 
 def _country_news(stories: list[dict[str, Any]]) -> list[CountryNews]:
@@ -290,7 +297,7 @@ def render_markdown(digest: Digest) -> str:
             continue
         lines += [f"## {heading} ({len(items)})", ""]
         for deal in items:
-            lines.append(f"- **{_md(deal.party)} – {_md(deal.partner)}**: {_stage_text(deal)}")
+            lines.append(f"- **{_md(deal.party)} – {_md(deal.partner)}**: {_md(_stage_text(deal) + _details(deal))}")
             for evidence in deal.evidence:
                 links = ", ".join(_md_link(link) for link in evidence.links)
                 quote = f"“{_md(evidence.sentence)}” " if evidence.sentence else ""
@@ -386,7 +393,7 @@ def html_fragment(digest: Digest) -> str:
 def deal_html(deal: DealNews) -> str:
     """Return one deal's digest entry as HTML: party – partner, stage move, quoted evidence with links."""
     parts = [f"<strong>{html_text(deal.party)} – {html_text(deal.partner)}</strong>: "
-             f'<span class="stage">{html_text(_stage_text(deal))}</span>']
+             f'<span class="stage">{html_text(_stage_text(deal))}</span>{html_text(_details(deal))}']
     for evidence in deal.evidence:
         links = ", ".join(html_link(link) for link in evidence.links)
         quote = f"“{html_text(evidence.sentence)}” " if evidence.sentence else ""
@@ -396,7 +403,7 @@ def deal_html(deal: DealNews) -> str:
 
 def deal_text(deal: DealNews) -> str:
     """Return one deal's digest entry as plain text, each link's title followed by its URL."""
-    lines = [f"{clean_text(deal.party)} – {clean_text(deal.partner)}: {_stage_text(deal)}"]
+    lines = [f"{clean_text(deal.party)} – {clean_text(deal.partner)}: {_stage_text(deal)}{_details(deal)}"]
     for evidence in deal.evidence:
         if evidence.sentence:
             lines += ["", f"“{evidence.sentence}”"]
@@ -505,6 +512,34 @@ def _scope(digest: Digest) -> str:
 
 def _stage_text(deal: DealNews) -> str:
     return deal.stage if deal.previous_stage is None else f"{deal.previous_stage} → {deal.stage}"
+
+
+# How the digest writes a currency before a figure; other currencies are written with their ISO code.
+_CURRENCY_SIGNS = {"USD": "US$", "EUR": "€", "GBP": "£", "CAD": "C$", "AUD": "A$", "INR": "₹", "JPY": "¥", "BRL": "R$"}
+
+
+def _details(deal: DealNews) -> str:
+    """Return what follows a deal's stage: "; €1bn (US$1.13bn), committed; compute, skills", or ""."""
+    parts = []
+    if deal.amount:
+        parts.append(f"{amount_text(deal.amount)}, {deal.amount['status']}")
+    if deal.purposes:
+        parts.append(", ".join(deal.purposes))
+    return "".join(f"; {part}" for part in parts)
+
+
+def amount_text(amount: dict[str, Any]) -> str:
+    """Return an amount as a reader writes it: "US$1.7bn", or "MAD 1.5bn (US$161m)" with the dollar value."""
+    def written(value: float, currency: str) -> str:
+        sign = _CURRENCY_SIGNS.get(currency)
+        figure = next((f"{value / unit:.3g}{suffix}" for unit, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"))
+                       if abs(value) >= unit), f"{value:,.0f}")
+        return f"{sign}{figure}" if sign else f"{currency} {figure}"
+
+    text = written(amount["value"], amount["currency"])
+    if amount["currency"] != "USD" and amount.get("usd") is not None:
+        text += f" ({written(amount['usd'], 'USD')})"
+    return text
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:

@@ -3,7 +3,8 @@
 Reads corpus JSONL (docs/corpus-format.md), classifies every article, and reports:
 relevance precision/recall/F1; deal precision/recall/F1 on (country, partner, stage) and on
 (country, partner) alone; the same per language; a per-stage confusion table over the pairs
-found on both sides; event-date accuracy; story pairwise precision/recall/F1 when the deduper is
+found on both sides; event-date accuracy; amount and purpose precision/recall over the deals whose
+labels give them (status accuracy apart); story pairwise precision/recall/F1 when the deduper is
 available; and the articles the classifier got wrong, with its evidence, for a person to read.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from pipeline.models import Classification
 LOGGER = logging.getLogger(__name__)
 
 MISSING = "-"  # a pair on one side of the confusion table only
+AMOUNT_TOLERANCE = 0.02  # a predicted amount is right within 2% of the labelled value, in the same currency
 
 
 @dataclass
@@ -109,6 +111,10 @@ class EvalReport:
     scored: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, right) of every candidate
     expected_deals: int = 0
     levels: Counts = field(default_factory=Counts)  # level and body of deals found at the right stage
+    amounts: Counts = field(default_factory=Counts)  # amounts of deals whose labels carry `amount`
+    statuses: Counts = field(default_factory=Counts)  # status of the amounts found right (tp right, fp wrong)
+    purposes: Counts = field(default_factory=Counts)  # purposes of deals whose labels carry `purposes`
+    labelled: Counter[str] = field(default_factory=Counter)  # deals carrying an "amount", a "purposes" label
 
     def by_threshold(self) -> list[dict[str, float]]:
         """Return deal precision, recall and F1 if only candidates of confidence >= t were deals, per t."""
@@ -132,6 +138,9 @@ class EvalReport:
             "stories": self.stories,
             "confidence": self.by_threshold(),
             "levels": {"correct": self.levels.tp, "wrong": self.levels.fp},
+            "amounts": {"labelled_deals": self.labelled["amount"], **self.amounts.as_dict(),
+                        "status_correct": self.statuses.tp, "status_wrong": self.statuses.fp},
+            "purposes": {"labelled_deals": self.labelled["purposes"], **self.purposes.as_dict()},
             "mistakes": [m.as_dict() for m in self.mistakes],
         }
 
@@ -148,6 +157,17 @@ class EvalReport:
         lines += ["", f"Event dates right on deals found at the right stage: {self.dates.tp}/{total}"]
         lines.append(f"Level and body right on deals found at the right stage: {self.levels.tp}/"
                      f"{self.levels.tp + self.levels.fp}")
+        lines += ["", f"{'labelled deals':44} {'P':>6} {'R':>6} {'F1':>6}   tp  fp  fn"]
+        for key, label, counts in (("amount", "amount (value within 2%, same currency)", self.amounts),
+                                   ("purposes", "purposes", self.purposes)):
+            if not self.labelled[key]:
+                lines.append(f"{label:37} no deal carries the label")
+                continue
+            lines.append(f"{label:37} {self.labelled[key]:6d} {counts.precision:6.3f} {counts.recall:6.3f} "
+                         f"{counts.f1:6.3f}  {counts.tp:3d} {counts.fp:3d} {counts.fn:3d}")
+        if self.labelled["amount"]:
+            lines.append(f"Amount status right on amounts found right: {self.statuses.tp}/"
+                         f"{self.statuses.tp + self.statuses.fp}")
         lines += ["", "Deals by min_confidence (candidates at or above it)", f"{'min':>6} {'deals':>6} {'P':>6} "
                   f"{'R':>6} {'F1':>6}"]
         for row in self.by_threshold():
@@ -182,6 +202,11 @@ def _deal_text(deal: dict[str, Any]) -> str:
     text = f"{deal['country']}-{deal['partner']} {deal['stage']}"
     if deal.get("event_date"):
         text += f" ({deal['event_date']})"
+    amount = deal.get("amount")
+    if amount:
+        text += f" [{amount['currency']} {amount['value']:,.0f} {amount.get('status') or ''}]".replace(" ]", "]")
+    if deal.get("purposes"):
+        text += " {" + ", ".join(deal["purposes"]) + "}"
     return text
 
 
@@ -207,7 +232,8 @@ def read_corpus(path: Path) -> Iterator[dict[str, Any]]:
 
 def _predicted(result: Classification) -> list[dict[str, Any]]:
     return [{"country": d.country, "partner": d.partner, "stage": d.stage, "event_date": d.event_date,
-             "evidence": d.evidence, "confidence": d.confidence, "level": d.level, "body": d.body}
+             "evidence": d.evidence, "confidence": d.confidence, "level": d.level, "body": d.body,
+             "amount": asdict(d.amount) if d.amount else None, "purposes": d.purposes}
             for d in result.deals]
 
 
@@ -253,9 +279,59 @@ def _score_one(report: EvalReport, record: dict[str, Any], result: Classificatio
             report.levels.fp += not right
     report.expected_deals += len(gold)
     report.scored += [(d.confidence, (d.country, d.partner, d.stage) in gold) for d in result.deals + result.candidates]
-    if gold != got or bool(labels.get("relevant")) != result.relevant:
+    details_right = _score_details(report, expected, predicted)
+    if gold != got or bool(labels.get("relevant")) != result.relevant or not details_right:
         report.mistakes.append(Mistake(str(record.get("id", "?")), lang, record.get("title") or "", expected,
                                        predicted))
+
+
+def _key(deal: dict[str, Any]) -> tuple[str, str, str]:
+    return (deal["country"], deal["partner"], deal["stage"])
+
+
+def _same_amount(expected: dict[str, Any], got: dict[str, Any]) -> bool:
+    """Return True when a predicted amount is the labelled one: the same currency, the value within 2%."""
+    value = float(expected["value"])
+    return expected.get("currency") == got["currency"] and abs(got["value"] - value) <= AMOUNT_TOLERANCE * abs(value)
+
+
+def _score_details(report: EvalReport, expected: list[dict[str, Any]], predicted: list[dict[str, Any]]) -> bool:
+    """Count amounts and purposes over the deals labelled with them; return False when any is wrong.
+
+    A predicted amount or purpose is right only on a right deal (country, partner, stage); in an
+    article whose deals carry the label, one on a wrong deal is a false positive.
+    """
+    got = {_key(d): d for d in predicted}
+    right = True
+    for label, score in (("amount", _score_amount), ("purposes", _score_purposes)):
+        labelled = {_key(d): d for d in expected if label in d}
+        if not labelled:
+            continue
+        report.labelled[label] += len(labelled)
+        keys = set(labelled) | {k for k in got if k not in {_key(d) for d in expected}}
+        for key in keys:
+            right &= score(report, labelled[key][label] if key in labelled else None, got.get(key))
+    return right
+
+
+def _score_amount(report: EvalReport, expected: dict[str, Any] | None, deal: dict[str, Any] | None) -> bool:
+    got = deal["amount"] if deal else None
+    if expected and got and _same_amount(expected, got):
+        report.amounts.tp += 1
+        if expected.get("status"):
+            report.statuses.tp += expected["status"] == got["status"]
+            report.statuses.fp += expected["status"] != got["status"]
+            return bool(expected["status"] == got["status"])
+        return True
+    report.amounts.fp += got is not None
+    report.amounts.fn += expected is not None
+    return expected is None and got is None
+
+
+def _score_purposes(report: EvalReport, expected: list[str] | None, deal: dict[str, Any] | None) -> bool:
+    wanted, said = set(expected or []), set(deal["purposes"] if deal else [])
+    report.purposes.add(wanted, said)
+    return wanted == said
 
 
 def _same_body(expected: str | None, got: str | None) -> bool:

@@ -71,6 +71,19 @@ class ExtractedPage:
 
 
 @dataclass
+class Amount:
+    """The money an article gives for one deal: as written, in US dollars, and how firm it is."""
+
+    value: float  # in units of `currency`: 1.7e9 for "$1.7bn"
+    currency: str  # ISO 4217
+    usd: float | None  # at the yearly average rate of the article's year; None when no rate is known
+    status: str  # committed (signed, awarded, granted, invested) | announced (pledged, planned, "up to", talks)
+
+
+PURPOSES = ("compute", "models", "skills", "research", "public-services", "investment")
+
+
+@dataclass
 class DealMention:
     """One (country, partner, stage) deal reported by an article, with its evidence."""
 
@@ -83,6 +96,8 @@ class DealMention:
     level: str = "national"  # national | subnational (a state, province, region or city government)
     body: str | None = None  # the sub-national government, e.g. "Telangana", when level is subnational
     confidence: float = 1.0  # how likely the (country, partner, stage) is right, 0-1 (calibrated on blind sets)
+    amount: Amount | None = None  # the deal's amount in this article, when it gives one
+    purposes: list[str] = field(default_factory=list)  # what the deal is for, among PURPOSES, in that order
 
 
 @dataclass

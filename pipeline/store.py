@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from sqlite_utils import Database, Migrations
 
 from pipeline.errors import DatabaseError
-from pipeline.models import Article, DealMention, FetchResult, Source
+from pipeline.models import PURPOSES, Article, DealMention, FetchResult, Source
 
 LOGGER = logging.getLogger(__name__)
 STAGE_ORDER = {"talks": 1, "mou": 2, "agreement": 3, "launched": 4}
@@ -184,6 +184,22 @@ def m006_alerts_log(db: Database) -> None:
         pk="id", defaults={"attempts": 0},
     )
     db.table("alerts_log").create_index(["alert", "event_key"], unique=True)
+
+
+# A deal's amount and purposes, on each mention and, summed up, on the deal (see _refresh_deal).
+AMOUNT_COLUMNS = ("amount_value", "amount_currency", "amount_usd", "amount_status", "purposes")
+
+
+@migrations()
+def m007_amounts_purposes(db: Database) -> None:
+    """Each mention's amount (value, currency, US dollars, committed or announced) and purposes, and each deal's.
+
+    `purposes` is comma-separated (`compute,skills`), empty when none was said. Mentions stored
+    before keep NULLs until `dealwatch reclassify` re-tags their articles.
+    """
+    for table in ("deal_mentions", "deals"):
+        for column, kind in zip(AMOUNT_COLUMNS, (float, str, float, str, str)):
+            db.table(table).add_column(column, kind)
 
 
 # Where a story window (and the digest's "published" basis) finds an article: its publication time, else
@@ -530,14 +546,17 @@ def _save_deals(db: Database, article: Article, article_id: int, seen_at: str) -
     when = article.published_at or article.fetched_at
     for deal in article.classification.deals:
         deal_id = _deal_id(db, deal, when)
+        amount = deal.amount
         db.execute(
             """INSERT OR IGNORE INTO deal_mentions
-               (deal_id, article_id, stage, event_date, evidence, published_at, seen_at, confidence, level, body)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               (deal_id, article_id, stage, event_date, evidence, published_at, seen_at, confidence, level, body,
+                amount_value, amount_currency, amount_usd, amount_status, purposes)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [deal_id, article_id, deal.stage, deal.event_date, deal.evidence, when, seen_at, deal.confidence,
-             deal.level, deal.body],
+             deal.level, deal.body, amount and amount.value, amount and amount.currency, amount and amount.usd,
+             amount and amount.status, ",".join(deal.purposes)],
         )
-        db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])
+        _refresh_deal(db, deal_id)
     for candidate in article.classification.candidates:
         db.execute(
             """INSERT INTO deal_candidates (article_id, country, partner, stage, level, body, event_date, evidence,
@@ -561,6 +580,24 @@ def _deal_id(db: Database, deal: DealMention, when: str) -> int:
     db.execute("UPDATE deals SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?) WHERE id = ?",
                [when, when, row[0]])
     return int(row[0])
+
+
+def _refresh_deal(db: Database, deal_id: int) -> None:
+    """Set a deal's stage, amount and purposes from its mentions.
+
+    The amount is the largest any mention gives (in US dollars; committed before announced at the same
+    value, then the latest); the purposes are every purpose a mention gives, in PURPOSES order.
+    """
+    amount = db.execute(
+        """SELECT amount_value, amount_currency, amount_usd, amount_status FROM deal_mentions
+           WHERE deal_id = ? AND amount_value IS NOT NULL
+           ORDER BY COALESCE(amount_usd, -1) DESC, amount_status = 'committed' DESC,
+                    COALESCE(event_date, published_at) DESC LIMIT 1""", [deal_id]).fetchone() or (None,) * 4
+    said = {p for (text,) in db.execute("SELECT purposes FROM deal_mentions WHERE deal_id = ?", [deal_id])
+            for p in (text or "").split(",") if p}
+    purposes = ",".join(p for p in PURPOSES if p in said)
+    db.execute("""UPDATE deals SET stage = ?, amount_value = ?, amount_currency = ?, amount_usd = ?, amount_status = ?,
+                  purposes = ? WHERE id = ?""", [_deal_stage(db, deal_id), *amount, purposes, deal_id])
 
 
 def _deal_stage(db: Database, deal_id: int) -> str:
@@ -647,7 +684,7 @@ def replace_classification(db: Database, article_id: int, article: Article) -> N
                        [seen_at, article_id, deal_id])
         for deal_id in touched:
             if db.execute("SELECT 1 FROM deal_mentions WHERE deal_id = ? LIMIT 1", [deal_id]).fetchone():
-                db.execute("UPDATE deals SET stage = ? WHERE id = ?", [_deal_stage(db, deal_id), deal_id])
+                _refresh_deal(db, deal_id)
             else:
                 db.execute("DELETE FROM deals WHERE id = ?", [deal_id])
 
@@ -691,7 +728,8 @@ def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list
     """Return each deal mentioned in [start, end) with its stage before and after, and that period's mentions."""
     rows = db.execute(
         f"""SELECT d.id, d.country, d.partner, d.body, d.known, m.stage, COALESCE(m.event_date, m.published_at),
-                   {mention_time}, m.evidence, m.event_date, a.id, a.title, a.url, a.source, a.published_at
+                   {mention_time}, m.evidence, m.event_date, a.id, a.title, a.url, a.source, a.published_at,
+                   m.amount_value, m.amount_currency, m.amount_usd, m.amount_status, m.purposes
             FROM deal_mentions m JOIN deals d ON d.id = m.deal_id JOIN articles a ON a.id = m.article_id
             WHERE {mention_time} < ? AND m.deal_id IN (
                 SELECT m.deal_id FROM deal_mentions m JOIN articles a ON a.id = m.article_id
@@ -702,16 +740,19 @@ def _digest_deals(db: Database, start: str, end: str, mention_time: str) -> list
     deals: dict[int, dict[str, Any]] = {}
     history: dict[int, list[tuple[str, str, bool]]] = {}
     for (deal_id, country, partner, body, known, stage, stage_date, when, evidence, event_date, article_id, title,
-         url, source, published) in rows:
+         url, source, published, amount_value, currency, usd, status, purposes) in rows:
         deal = deals.setdefault(deal_id, {"id": deal_id, "country": country, "partner": partner, "body": body,
                                           "level": "subnational" if body else "national", "known": bool(known),
                                           "mentions": []})
         is_new = when >= start
         history.setdefault(deal_id, []).append((stage, stage_date or "", is_new))
         if is_new:
+            amount = None if amount_value is None else {"value": amount_value, "currency": currency, "usd": usd,
+                                                        "status": status}
             deal["mentions"].append({"stage": stage, "evidence": evidence or "", "event_date": event_date,
                                      "article_id": article_id, "title": title or "", "url": url,
-                                     "source": source, "published_at": published})
+                                     "source": source, "published_at": published, "amount": amount,
+                                     "purposes": [p for p in (purposes or "").split(",") if p]})
     for deal_id, deal in deals.items():
         before = [(stage, when) for stage, when, is_new in history[deal_id] if not is_new]
         deal["from_stage"] = stage_from_mentions(before) if before else None
@@ -791,9 +832,11 @@ class _Export(NamedTuple):
 # Column names are part of the README's contract: add, never rename.
 _EXPORTS = {
     "deals": _Export("""SELECT d.id, d.country, d.level, d.body, d.partner, d.stage, d.first_seen, d.last_seen,
-                               d.known FROM deals d""", "d.id", "d.last_seen", "d.country = ?"),
+                               d.known, d.amount_value, d.amount_currency, d.amount_usd, d.amount_status, d.purposes
+                        FROM deals d""", "d.id", "d.last_seen", "d.country = ?"),
     "mentions": _Export("""SELECT m.id, m.deal_id, d.country, d.level, d.body, d.partner, m.stage, m.event_date,
-                                  m.confidence, m.evidence, m.published_at, m.seen_at, m.article_id, a.url, a.title
+                                  m.confidence, m.evidence, m.published_at, m.seen_at, m.article_id, a.url, a.title,
+                                  m.amount_value, m.amount_currency, m.amount_usd, m.amount_status, m.purposes
                            FROM deal_mentions m JOIN deals d ON d.id = m.deal_id
                            JOIN articles a ON a.id = m.article_id""", "m.id", "m.seen_at", "d.country = ?"),
     "stories": _Export("""SELECT s.id, s.title, s.first_seen, s.article_count, s.country, s.partners, s.stage,

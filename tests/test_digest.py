@@ -16,7 +16,7 @@ from pipeline import digest as dg
 from pipeline import store
 from pipeline.cli import main
 from pipeline.config import DigestSettings, load_settings
-from pipeline.models import Article, Classification, DealMention
+from pipeline.models import Amount, Article, Classification, DealMention
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '<script>alert("x")</script> Kenya & Microsoft sign <b>MoU</b>'
@@ -110,6 +110,26 @@ def test_a_stage_change_shows_from_and_to_with_its_evidence_sentence(db: store.D
     assert "## Stage changes (1)" in markdown and "talks → mou" in markdown
     assert "“The ministry signed a memorandum of understanding with OpenAI.”" in markdown
     assert "talks → mou" in dg.render_html(second)
+
+
+def test_a_deal_shows_its_amount_and_purposes_in_every_format(db: store.Database, save: Saver) -> None:
+    signed = deal("MA", "Mistral AI", "agreement", "The ministry signed a contract worth 1.5bn dirhams with Mistral AI.")
+    signed.amount = Amount(value=1.5e9, currency="MAD", usd=161.3e6, status="committed")
+    signed.purposes = ["models", "skills"]
+    save("https://a.example/mad", "Morocco signs with Mistral AI", "2025-09-26T10:00:00Z", [signed])
+    pledge = deal("KE", "Microsoft", "mou", "Kenya signed a letter of intent with Microsoft for a $1bn data centre.")
+    pledge.amount = Amount(value=1e9, currency="USD", usd=1e9, status="announced")
+    save("https://b.example/ke", "Kenya and Microsoft", "2025-09-26T11:00:00Z", [pledge])
+
+    digest = dg.build_digest(db, date(2025, 9, 26), "UTC")
+    markdown = dg.render_markdown(digest)
+    assert "**Kenya – Microsoft**: mou; US$1bn, announced" in markdown
+    assert "**Morocco – Mistral AI**: agreement; MAD 1.5bn (US$161m), committed; models, skills" in markdown
+    assert "MAD 1.5bn (US$161m), committed; models, skills" in dg.render_html(digest)
+    news = json.loads(dg.render_json(digest))["new_deals"]
+    assert news[1]["amount"] == {"value": 1.5e9, "currency": "MAD", "usd": 161.3e6, "status": "committed"}
+    assert news[1]["purposes"] == ["models", "skills"]
+    assert "US$1bn, announced" in dg.render_atom([digest], "test", datetime(2025, 9, 27, tzinfo=timezone.utc))
 
 
 def test_a_day_without_news_says_nothing_new_in_every_format(db: store.Database, save: Saver) -> None:

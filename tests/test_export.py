@@ -18,8 +18,8 @@ ARTICLES = [
      "url": "https://news.example/a1", "text": "Morocco's digital ministry signed a memorandum of understanding with "
      "Mistral AI on Friday, 12 September, on AI skills."},
     {"id": "a2", "title": "Kenya and Microsoft launch AI data centre", "published": "2025-10-02",
-     "url": "https://news.example/a2", "text": "Kenya's government and Microsoft launched an AI data centre in "
-     "Olkaria on Thursday, the ministry said."},
+     "url": "https://news.example/a2", "text": "Kenya's government and Microsoft launched a $1 billion AI data "
+     "centre in Olkaria on Thursday, the ministry said."},
 ]
 
 
@@ -41,9 +41,14 @@ def export(db_path: Path, *args: str) -> str:
 
 def test_deals_export_in_every_format_with_stable_columns(db_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(export(db_path, "deals"))))
-    assert list(rows[0]) == ["id", "country", "level", "body", "partner", "stage", "first_seen", "last_seen", "known"]
+    assert list(rows[0]) == ["id", "country", "level", "body", "partner", "stage", "first_seen", "last_seen", "known",
+                             "amount_value", "amount_currency", "amount_usd", "amount_status", "purposes"]
     assert {(r["country"], r["partner"], r["stage"]) for r in rows} == {("MA", "Mistral AI", "mou"),
                                                                          ("KE", "Microsoft", "launched")}
+    kenya = next(r for r in rows if r["country"] == "KE")
+    assert (float(kenya["amount_value"]), kenya["amount_currency"], float(kenya["amount_usd"])) == (1e9, "USD", 1e9)
+    assert kenya["purposes"] == "compute"
+    assert next(r for r in rows if r["country"] == "MA")["amount_value"] == ""
     lines = [json.loads(line) for line in export(db_path, "deals", "--format", "jsonl").splitlines()]
     assert lines == json.loads(export(db_path, "deals", "--format", "json"))
     assert [line["partner"] for line in lines] == [r["partner"] for r in rows]

@@ -1,7 +1,8 @@
 """Rule-based deal classifier: the country, partner and stage of every national AI deal in an article.
 
 Tagging rules are `docs/tagging.md`; vocabularies are data in `config/` (partners.toml,
-countries.toml, subnational.toml, stages.toml), compiled once per process. Rules find candidate
+countries.toml, subnational.toml, stages.toml; amounts.toml, rates.toml and purposes.toml for each
+deal's amount and purposes), compiled once per process. Rules find candidate
 deals, each with the sentence that justified it; a logistic model over the evidence
 (`confidence.py`) gives each a calibrated confidence, and those at or above `min_confidence` are
 the article's deals, the rest its candidates. `CLASSIFIER_VERSION` changes whenever rules,
@@ -21,7 +22,7 @@ from pipeline.models import Classification
 
 LOGGER = logging.getLogger(__name__)
 
-CLASSIFIER_VERSION = "2026.12.13"
+CLASSIFIER_VERSION = "2026.12.14"
 
 __all__ = ["CLASSIFIER_VERSION", "classify_article", "classify_html", "load_vocabulary", "scored_candidates",
            "vocabulary"]

@@ -18,10 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.classify.amounts import attach_amounts
 from pipeline.classify.dates import find_dates
 from pipeline.classify.facts import Article, Facts, build_article, dominant_country, roundup_sections
 from pipeline.classify.features import pair_features
 from pipeline.classify.partners import PartnerMention, find_unknown_partners, fuzzy_partners
+from pipeline.classify.purposes import attach_purposes
 from pipeline.classify.stages import STAGE_ORDER, Cue
 from pipeline.classify.text import RELATIVE_OPENERS
 from pipeline.classify.vocab import Vocabulary
@@ -709,4 +711,6 @@ def analyse(vocab: Vocabulary, title: str, text: str,
     dominant = dominant_country(article)
     for candidate in candidates:
         candidate.features = pair_features(article, candidate, candidates, dominant)
+    attach_amounts(article, candidates)
+    attach_purposes(article, candidates)
     return article, candidates

@@ -42,7 +42,7 @@ class Hit:
     key: str
 
 
-def _trie_pattern(keys: Iterable[str]) -> str:
+def trie_pattern(keys: Iterable[str]) -> str:
     """Return a regex source matching exactly `keys`, longest first, shaped as a trie."""
     root: dict[str, dict] = {}
     for key in keys:
@@ -93,11 +93,11 @@ class PhraseMatcher:
         other_keys = sorted(k for k in keys if not (k[0].isalnum() or k[0] == "_"))
         parts = []
         if elided:
-            parts.append(r"\b(?:" + _trie_pattern(elided) + r")")
+            parts.append(r"\b(?:" + trie_pattern(elided) + r")")
         if word_keys:
-            parts.append(r"\b(?:" + _trie_pattern(word_keys) + r")(?!\w)")
+            parts.append(r"\b(?:" + trie_pattern(word_keys) + r")(?!\w)")
         if other_keys:
-            parts.append(r"(?<!\w)(?:" + _trie_pattern(other_keys) + r")(?!\w)")
+            parts.append(r"(?<!\w)(?:" + trie_pattern(other_keys) + r")(?!\w)")
         source = "|".join(parts) if parts else r"(?!x)x"
         self._source = source
         self._regex = re.compile(source)

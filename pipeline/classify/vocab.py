@@ -1,6 +1,7 @@
 """The classifier's vocabularies, loaded once per process from `config/` and pycountry.
 
-`load_vocabulary()` reads `partners.toml`, `countries.toml` and `stages.toml`, adds every ISO
+`load_vocabulary()` reads `partners.toml`, `countries.toml` and `stages.toml` (and, for amounts and
+purposes, `amounts.toml`, `rates.toml` and `purposes.toml`), adds every ISO
 3166-1 country name from pycountry (English, French and Spanish), and compiles two phrase
 matchers: one case-insensitive (cues, grammar words, partner aliases) and one case-sensitive
 (country names, demonyms, capitals, abbreviations, institutions, leaders, cased partner aliases,
@@ -24,8 +25,10 @@ from typing import Any, NamedTuple
 
 import pycountry
 
+from pipeline.classify.amounts import MoneyVocabulary, load_money
 from pipeline.classify.governments import GOVERNMENT_OF, NAME_GOVERNMENT, fold, government_names
 from pipeline.classify.matcher import PhraseMatcher, phrase_key
+from pipeline.classify.purposes import PurposeVocabulary, load_purposes
 
 LOGGER = logging.getLogger(__name__)
 
@@ -97,6 +100,8 @@ class Vocabulary:
     partner_nouns: frozenset[str]
     trial_use: frozenset[str]
     trial_nouns: frozenset[str]
+    money: MoneyVocabulary
+    purposes: PurposeVocabulary
     country_names: dict[str, str] = field(default_factory=dict)  # alpha-2 -> English name
     bodies: dict[str, str] = field(default_factory=dict)  # surface form of a sub-national government -> its name
     governments: dict[str, tuple[str, str]] = field(default_factory=dict)  # folded place -> (code, body)
@@ -375,7 +380,8 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
                                 _strings(stages.get("partner_anaphora", {}).get("nouns"))),
         trial_use=frozenset(phrase_key(n).lower() for n in _strings(stages.get("launched_trial", {}).get("use"))),
         trial_nouns=frozenset(phrase_key(n).lower() for n in _strings(stages.get("launched_trial", {}).get("trial"))),
-        country_names=names, bodies=bodies, governments=governments,
+        money=load_money(directory), purposes=load_purposes(directory), country_names=names, bodies=bodies,
+        governments=governments,
     )
     LOGGER.debug("vocabulary from %s: %d case-insensitive and %d cased phrases, %d partners",
                  directory, vocab.ci.size, vocab.cs.size, len(partners))
