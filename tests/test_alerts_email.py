@@ -165,7 +165,8 @@ def test_the_seeds_two_deals_arrive_once_each_as_text_and_html_and_not_again_on_
     assert str(message["Message-ID"]).endswith(".dealwatch@dealwatch.example>")
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
     page = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert text.startswith("Morocco – Mistral AI: mou\n\n“") and "alert 'desk'" in text
+    # The first line is the digest's: the deal, its stage and what it is for; then the quoted evidence.
+    assert text.startswith("Morocco – Mistral AI: mou; models") and "\n\n“" in text and "alert 'desk'" in text
     assert "<strong>Morocco – Mistral AI</strong>" in page and "<blockquote>“" in page
     assert [row[:2] for row in listing(path)] == [["desk", "sent"], ["desk", "sent"]]
 
