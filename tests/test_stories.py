@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,7 +12,8 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem, cluster, event_signature, is_same_story
 
-WORDS_ONLY = DedupeSettings(event_score=9.0, loose_score=9.0)  # the word-overlap rules alone, for contrast
+WORDS_ONLY = DedupeSettings(event_score=9.0, loose_score=9.0, named_score=9.0)  # the word-overlap rules alone
+NO_COPIES = DedupeSettings(text_score=100.0, title_text_score=100.0)  # the signature rules alone
 
 KE_MOU = ("KE", "Cassava Technologies", "mou")
 
@@ -68,6 +70,33 @@ def test_one_spurious_party_is_tolerated_but_other_parties_are_another_story() -
     other_partner = StoryItem(key="other", title=CASSAVA_FR.title, text=CASSAVA_FR.text, published_at="2025-07-18",
                               candidate_keys=frozenset({("KE", "Safaricom", "mou")}))
     assert not is_same_story(CASSAVA_EN, other_partner)
+
+
+def test_a_report_without_parties_folds_when_its_words_name_the_other_reports_partner() -> None:
+    """The classifier found no deal or candidate in a short translation; its text still names the partner."""
+    text = ("El grupo Cassava Technologies abrirá 20.000 horas de procesadores gráficos a ministerios, universidades "
+            "públicas y empresas emergentes keniatas, según explicó en Nairobi el secretario del gabinete William "
+            "Kabogo.")
+    vague = StoryItem(key="vague", published_at="2025-07-18", text=text,
+                      title="Kenia tendrá 20.000 horas de cálculo para la inteligencia artificial")
+    assert (event_signature(vague).states, event_signature(vague).partners) == (frozenset(), frozenset())
+    assert not is_same_story(CASSAVA_EN, vague, WORDS_ONLY)
+    assert not is_same_story(CASSAVA_EN, vague, replace(DedupeSettings(), named_score=9.0))  # no other rule joins
+    assert is_same_story(CASSAVA_EN, vague)
+    another_firm = replace(vague, text=text.replace("Cassava Technologies", "Safaricom"))
+    assert not is_same_story(CASSAVA_EN, another_firm)  # the same names and numbers about another firm
+
+
+def test_two_more_states_than_the_other_report_fold_only_on_strong_text_evidence() -> None:
+    """Beyond one spurious party the text must agree as strongly as when one side names no parties."""
+    three_states = StoryItem(
+        key="three", published_at="2025-07-17",
+        deal_keys=frozenset({KE_MOU, ("UG", "Cassava Technologies", "mou"), ("TZ", "Cassava Technologies", "mou")}),
+        title="Kenya opens 20,000 GPU hours with Cassava Technologies; Uganda and Tanzania to follow",
+        text="Cabinet secretary William Kabogo and Strive Masiyiwa initialled the compute memorandum in Nairobi on "
+             "Wednesday, opening graphics processors to ministries, public universities and local start-ups.")
+    assert is_same_story(CASSAVA_FR, three_states, NO_COPIES)
+    assert not is_same_story(CASSAVA_FR, three_states, replace(NO_COPIES, loose_cosine=0.9))
 
 
 def test_a_vague_article_cannot_bridge_two_stories() -> None:
