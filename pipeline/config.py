@@ -47,7 +47,7 @@ HTTP_BOUNDS: dict[str, tuple[float, float, bool]] = {
 DEDUPE_MAXIMA = {"window_days": 3650, "late_days": 3650, "same_deal_days": 3650, "text_score": 100,
                  "title_score": 100, "title_text_score": 100, "gram_chars": 100_000, "anchor_chars": 100,
                  "anchor_weight": 1, "max_anchors": 1000, "event_score": 10, "loose_score": 10, "min_anchors": 1000,
-                 "loose_cosine": 1, "max_extra_parties": 100}
+                 "loose_cosine": 1, "max_extra_parties": 100, "named_score": 10}
 DEFAULT_CONFIG = Path("config") / "sources.toml"
 
 

@@ -18,7 +18,9 @@ never by the size of the database):
    partners from deals and candidates, stage, date, numbers and names as anchors); when the parties agree
    (a shared state and partner, at most `max_extra_parties` more on a side) the evidence, trigram cosine of
    the leads plus `anchor_weight` per shared anchor, must reach `event_score`; when one side names no
-   parties it must reach `loose_score`, with `min_anchors` anchors and a `loose_cosine` cosine.
+   parties but its words name the other's partner, `named_score`; when one side names no parties, or
+   both share a state and a partner but one names more others, it must reach `loose_score`, with
+   `min_anchors` anchors and a `loose_cosine` cosine.
 3. Guards, pair and story: disjoint states, bodies or partners, or every shared deal at another stage,
    keep two articles apart; a newcomer must also match the story's earliest held member (or agree with
    its parties), so no vague member bridges two stories, and no member's deals may be at another stage.
@@ -96,6 +98,7 @@ class DedupeSettings:
     min_anchors: int = 3  # shared anchors also needed then...
     loose_cosine: float = 0.4  # ...and this trigram cosine: a roundup shares many anchors with each event it retells
     max_extra_parties: int = 1  # parties one side may name beyond the other's and still agree (a spurious one)
+    named_score: float = 0.4  # evidence needed when one side names no parties but its text names the other's partner
 
     def __post_init__(self) -> None:
         """Refuse settings that would make every article its own story or every pair one story."""
@@ -153,11 +156,28 @@ class _Features:
     source: tuple[str, str] = ("", "")  # (title, text) the features came from, to reuse them in `add`
     event: EventSignature = EventSignature(frozenset(), frozenset(), frozenset(), None, None, frozenset())
     lead: str = ""  # title and the first gram_chars of the body, whose trigrams are compared
+    stem_chars: int = 5  # the prefix words were cut to
 
     @cached_property
     def grams(self) -> dict[str, float]:
         """Return the lead's trigram vector, built on first use: most pairs are settled before it is needed."""
         return _trigrams(self.lead)
+
+    @cached_property
+    def name_grams(self) -> dict[str, float]:
+        """Return the trigram vector of the lead's names and numbers: what a translation keeps of it."""
+        return _trigrams(" ".join(token for token in _TOKEN_RE.findall(self.lead) if not token[0].islower()))
+
+    @cached_property
+    def word_set(self) -> frozenset[str]:
+        """Return the stemmed content words of title and lead as a set, built on first use."""
+        return frozenset(self.words)
+
+    @cached_property
+    def partner_words(self) -> tuple[frozenset[str], ...]:
+        """Return the stemmed content words of each partner's name ("Mistral AI" -> {"mistr"})."""
+        return tuple(frozenset(_stem(word, self.stem_chars) for word in _words(_normalise(partner)))
+                     for partner in sorted(self.event.partners))
 
     def signature(self) -> frozenset[tuple[tuple[str, str], frozenset[str]]]:
         """Return the item's deal keys as one hashable value: members with equal ones veto alike."""
@@ -311,6 +331,7 @@ def _features(item: StoryItem, settings: DedupeSettings, now: datetime) -> _Feat
         source=(item.title, item.text),
         event=event_signature(item, settings.anchor_chars, settings.lead_chars),
         lead=f"{item.title}\n{item.text[: settings.gram_chars]}",
+        stem_chars=settings.stem_chars,
     )
 
 
@@ -334,6 +355,11 @@ def _parties_agree(first: EventSignature, second: EventSignature, max_extra: int
         if not mine & theirs or len(mine - theirs) > max_extra or len(theirs - mine) > max_extra:
             return False
     return True
+
+
+def _parties_overlap(first: EventSignature, second: EventSignature) -> bool:
+    """Return True when both articles name a shared state and a shared partner, whatever else they name."""
+    return bool(first.states & second.states and first.partners & second.partners)
 
 
 def _stages_conflict(first: DealMap, second: DealMap) -> bool:
@@ -391,14 +417,30 @@ def _event_score(first: _Features, second: _Features, settings: DedupeSettings) 
     shared = len(first.event.anchors & second.event.anchors)
     if _parties_agree(first.event, second.event, settings.max_extra_parties):
         needed, cosine_floor = settings.event_score, 0.0
-    elif shared >= settings.min_anchors and not (_named_parties(first) and _named_parties(second)):
-        # One side names no parties: the text alone must say it, and strongly.
+    elif _names_partner_of(first, second) or _names_partner_of(second, first):
+        # The classifier found no parties in one report, but its words name the other's partner. Such a
+        # report is often a short translation, whose names and numbers are what it shares with the other.
+        cosine = max(_cosine(first.grams, second.grams), _cosine(first.name_grams, second.name_grams))
+        evidence = cosine + settings.anchor_weight * min(shared, settings.max_anchors)
+        return 100.0 * evidence if evidence >= settings.named_score else None
+    elif shared >= settings.min_anchors and (
+        not (_named_parties(first) and _named_parties(second)) or _parties_overlap(first.event, second.event)
+    ):
+        # One side names no parties, or more than one party beyond the other's (a roundup-style list, or
+        # several spurious ones): the text alone must say it, and strongly.
         needed, cosine_floor = settings.loose_score, settings.loose_cosine
     else:
         return None  # both name parties that do not agree: only the word overlap may join them
     cosine = _cosine(first.grams, second.grams)
     evidence = cosine + settings.anchor_weight * min(shared, settings.max_anchors)
     return 100.0 * evidence if evidence >= needed and cosine >= cosine_floor else None
+
+
+def _names_partner_of(vague: _Features, named: _Features) -> bool:
+    """Return True when vague names no parties and its title and lead name a partner of named, which names both."""
+    if vague.event.states or vague.event.partners or not _named_parties(named):
+        return False
+    return any(words and words <= vague.word_set for words in named.partner_words)
 
 
 def _named_parties(features: _Features) -> bool:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.dedupe import DedupeSettings, StoryClusterer, StoryItem, cluster, event_signature, is_same_story
+from pipeline.evaluate import evaluate_file
 
-WORDS_ONLY = DedupeSettings(event_score=9.0, loose_score=9.0)  # the word-overlap rules alone, for contrast
+WORDS_ONLY = DedupeSettings(event_score=9.0, loose_score=9.0, named_score=9.0)  # the word-overlap rules alone
+NO_COPIES = DedupeSettings(text_score=100.0, title_text_score=100.0)  # the signature rules alone
 
 KE_MOU = ("KE", "Cassava Technologies", "mou")
 
@@ -70,6 +74,33 @@ def test_one_spurious_party_is_tolerated_but_other_parties_are_another_story() -
     assert not is_same_story(CASSAVA_EN, other_partner)
 
 
+def test_a_report_without_parties_folds_when_its_words_name_the_other_reports_partner() -> None:
+    """The classifier found no deal or candidate in a short translation; its text still names the partner."""
+    text = ("El grupo Cassava Technologies abrirá 20.000 horas de procesadores gráficos a ministerios, universidades "
+            "públicas y empresas emergentes keniatas, según explicó en Nairobi el secretario del gabinete William "
+            "Kabogo.")
+    vague = StoryItem(key="vague", published_at="2025-07-18", text=text,
+                      title="Kenia tendrá 20.000 horas de cálculo para la inteligencia artificial")
+    assert (event_signature(vague).states, event_signature(vague).partners) == (frozenset(), frozenset())
+    assert not is_same_story(CASSAVA_EN, vague, WORDS_ONLY)
+    assert not is_same_story(CASSAVA_EN, vague, replace(DedupeSettings(), named_score=9.0))  # no other rule joins
+    assert is_same_story(CASSAVA_EN, vague)
+    another_firm = replace(vague, text=text.replace("Cassava Technologies", "Safaricom"))
+    assert not is_same_story(CASSAVA_EN, another_firm)  # the same names and numbers about another firm
+
+
+def test_two_more_states_than_the_other_report_fold_only_on_strong_text_evidence() -> None:
+    """Beyond one spurious party the text must agree as strongly as when one side names no parties."""
+    three_states = StoryItem(
+        key="three", published_at="2025-07-17",
+        deal_keys=frozenset({KE_MOU, ("UG", "Cassava Technologies", "mou"), ("TZ", "Cassava Technologies", "mou")}),
+        title="Kenya opens 20,000 GPU hours with Cassava Technologies; Uganda and Tanzania to follow",
+        text="Cabinet secretary William Kabogo and Strive Masiyiwa initialled the compute memorandum in Nairobi on "
+             "Wednesday, opening graphics processors to ministries, public universities and local start-ups.")
+    assert is_same_story(CASSAVA_FR, three_states, NO_COPIES)
+    assert not is_same_story(CASSAVA_FR, three_states, replace(NO_COPIES, loose_cosine=0.9))
+
+
 def test_a_vague_article_cannot_bridge_two_stories() -> None:
     """A report of another deal matches the vague member's text, but not the story's first member: a new story."""
     rwanda_text = ("Rwanda's ICT ministry signed a memorandum with Google on Wednesday to train 5,000 teachers in "
@@ -121,3 +152,22 @@ def test_two_reports_dating_the_same_signing_to_the_same_day_fold_despite_a_stag
                         title=CASSAVA_FR.title, text=CASSAVA_FR.text)
     assert cluster([as_mou, as_agreement])["a"] == cluster([as_mou, as_agreement])["b"]
     assert len(set(cluster([as_mou, undated]).values())) == 2  # no date given: another stage is another step
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Pairwise story recall each labelled set reaches (tests/fixtures, README "Stories on the labelled sets"),
+# so a regression fails; precision must stay at the issue's 0.97 on every set.
+STORY_RECALL_FLOORS = {
+    "holdout.jsonl": 1.0, "holdout2.jsonl": 0.75, "holdout3.jsonl": 1.0, "holdout4.jsonl": 1.0,
+    "holdout5.jsonl": 0.5, "fresh6.jsonl": 0.9, "real7.jsonl": 1.0, "real8.jsonl": 1.0, "fresh9.jsonl": 1.0,
+    "real10.jsonl": 1.0, "fresh11.jsonl": 1.0, "real12.jsonl": 1.0, "fresh13.jsonl": 1.0,
+    "real14.jsonl": 0.81, "fresh15.jsonl": 0.91, "real16.jsonl": 1.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(STORY_RECALL_FLOORS))
+def test_story_scores_on_the_labelled_sets_stay_above_their_floors(name: str) -> None:
+    stories = evaluate_file(FIXTURES / name).stories
+    assert stories is not None
+    assert stories["precision"] >= 0.97, f"{name}: story precision {stories['precision']}"
+    assert stories["recall"] >= STORY_RECALL_FLOORS[name], f"{name}: story recall {stories['recall']}"
