@@ -48,6 +48,8 @@ MONEY = [
     ("3 billion USD", 3e9, "USD"),
     ("US$ 1,2 bilhão", 1.2e9, "USD"),
     ("5 billion yuan", 5e9, "CNY"),
+    ("6,5 M$", 6.5e6, "USD"),  # a French decimal comma before a scale English shares
+    ("2.5 millones de dólares", 2.5e6, "USD"),
 ]
 
 

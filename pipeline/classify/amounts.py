@@ -158,10 +158,12 @@ def _figure_value(figure: str, langs: frozenset[str]) -> float:
     elif dots + commas == 1:
         separator = "." if dots else ","
         digits_after = len(figure) - figure.index(separator) - 1
+        # A separator that is not the language's decimal one groups thousands when three digits
+        # follow it, and else is a decimal separator after all ("6,5 M$" in an English-scaled figure).
         if langs == {"en"}:
-            decimal = "." if separator == "." or digits_after != 3 else ""
+            decimal = "." if separator == "." else ("" if digits_after == 3 else ",")
         elif langs and "en" not in langs:
-            decimal = "," if separator == "," or digits_after != 3 else ""
+            decimal = "," if separator == "," else ("" if digits_after == 3 else ".")
         else:
             decimal = "" if digits_after == 3 else separator
     else:
