@@ -1101,3 +1101,21 @@ def test_a_companys_nationality_does_not_make_a_shared_ministry_name_that_countr
 ])
 def test_spanish_agreement_verbs_denied_contacts_and_compared_deals(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+def test_a_headline_that_names_no_state_is_about_the_state_acting_in_the_body() -> None:
+    result = classify_article("Le fédéral attribue son accord-cadre d'IA à Mistral AI et Capgemini",
+                              "Le gouvernement belge a publié jeudi le résultat de son appel d'offres pour "
+                              "l'intelligence artificielle. Les administrations pourront commander des licences.",
+                              "2025-11-20")
+    assert deals_of(result) == {("BE", "Mistral AI", "agreement"), ("BE", "Capgemini", "agreement")}
+
+
+@pytest.mark.parametrize("title", [
+    "Nscale wins Microsoft capacity contract for Narvik AI campus",
+    "OpenAI y Sur Energy firman una carta de intención para un centro de datos de IA",
+])
+def test_a_headline_between_two_companies_is_not_given_the_articles_state(title: str) -> None:
+    result = classify_article(title, "The Norwegian government welcomed the news, the ministry said. Separately, "
+                                     "Norway signed a memorandum with Google on AI skills.", "2025-11-20")
+    assert deals_of(result) == {("NO", "Google", "mou")}

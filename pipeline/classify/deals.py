@@ -37,7 +37,8 @@ _OTHER_STATES = re.compile(
     r"\b(?:other|several|many|dozens of|more|various|numerous|autres|plusieurs|otros|varios)\s+"
     r"(?:[\w-]+\s+)?(?:governments|countries|states|nations|gouvernements|pays|gobiernos|países)\b",
     re.IGNORECASE)
-_OTHER_ORG = re.compile(r"\b(?:with|between|and|avec|et|con|entre)\s+(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+)*)")
+_LIST_LINK = re.compile(r"\s*(?:,|and|et|y|e|&)?\s*")
+_OTHER_ORG = re.compile(r"\b(?:with|between|and|avec|et|con|entre|y)\s+(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+)*)")
 # "signed agreements with several African banks": the counterpart is named, and it is not a state.
 _PRIVATE_COUNTERPART = re.compile(
     r"\b(?:with|to|for|avec|con)\s+(?:[\w-]+\s+){0,3}?(?:banks|companies|firms|hospitals|universities|start-?ups|"
@@ -193,7 +194,22 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
     # state's deal: "the Hangzhou-based company released a model".
     if here and stage != "launched" and _one_more_partner(article, facts, context, here, partners, clause, text):
         return [here]
+    if here and stage != "launched" and _headline_of(article, facts, here):
+        return [here]  # "Le fédéral attribue son accord-cadre à Mistral AI et Capgemini": the article's state
     return []
+
+
+def _headline_of(article: Article, facts: Facts, here: str) -> bool:
+    """Return True for a headline naming no state in an article whose state acts in its body."""
+    if facts.index != 0 or not article.has_title or _OTHER_STATES.search(article.sentence_text(0)):
+        return False
+    # Companies on both sides ("Nscale wins Microsoft contract", "OpenAI y Sur Energy firman") deal
+    # with each other; a list of companies ("à Mistral AI et Capgemini") may be the state's partners.
+    mentions = sorted(facts.partners, key=lambda m: m.start)
+    listed = all(_LIST_LINK.fullmatch(article.text[a.end:b.start]) for a, b in zip(mentions, mentions[1:]))
+    if not listed or _other_org(article, facts):
+        return False
+    return any(m.code == here and m.role == "party" for f in article.facts[1:] for m in f.countries)
 
 
 def _summed_up_by(facts: Facts, context: _Context) -> list[str]:
