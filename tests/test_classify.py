@@ -1119,3 +1119,22 @@ def test_a_headline_between_two_companies_is_not_given_the_articles_state(title:
     result = classify_article(title, "The Norwegian government welcomed the news, the ministry said. Separately, "
                                      "Norway signed a memorandum with Google on AI skills.", "2025-11-20")
     assert deals_of(result) == {("NO", "Google", "mou")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("El gobierno de Chile firmó un protocolo de intenciones con Amazon Web Services sobre inteligencia artificial.",
+     {("CL", "Amazon Web Services", "mou")}),
+    ("La Xunta de Galicia firma con IBM un protocolo para investigar con IA en la sanidad pública.",
+     {("ES", "IBM", "mou")}),
+    ("Le Sénégal a signé un protocole d'accord avec Google sur l'IA. À titre de comparaison, le Maroc avait signé "
+     "un protocole comparable avec la même entreprise.", {("SN", "Google", "mou")}),
+])
+def test_a_protocol_is_a_memorandum_and_a_comparable_one_is_a_precedent(text: str, expected: set) -> None:
+    assert tag(text) == expected
+
+
+def test_the_memorandum_points_back_to_the_pair_that_signed_a_memorandum() -> None:
+    text = ("Le gouvernement de l'État de Sarawak a signé un protocole d'accord avec Nvidia sur l'intelligence "
+            "artificielle, ainsi qu'un contrat avec le groupe YTL Power pour héberger des serveurs. Le protocole "
+            "conclu avec le concepteur américain de puces prévoit des formations.")
+    assert tag(text) == {("MY", "Nvidia", "mou"), ("MY", "YTL Power", "agreement")}

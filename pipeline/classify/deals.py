@@ -140,6 +140,7 @@ class _Context:
     launch: tuple[int, list[str]] | None = None  # a launch by a state that named no partner: (sentence, countries)
     signing: tuple[int, list[str], str] | None = None  # the last signing: (sentence, its countries, mou or agreement)
     summary: tuple[int, list[str]] | None = None  # "signed deals with three firms": (sentence, its countries)
+    pair_stages: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # the stages each pair's cues gave
 
 
 def _previous_partner(article: Article, position: int) -> str | None:
@@ -158,18 +159,23 @@ def _other_org(article: Article, facts: Facts) -> bool:
     return False
 
 
-def _recent_pairs(facts: Facts, context: _Context) -> list[tuple[str, str]]:
-    """Return the pairs "the deal" may point back to; a roundup heading in between starts a new story."""
+def _recent_pairs(facts: Facts, context: _Context, stage: str = "") -> list[tuple[str, str]]:
+    """Return the pairs "the deal" may point back to; a roundup heading in between starts a new story.
+
+    "A memorandum with Nvidia and an agreement with YTL. The memorandum provides ...": a document
+    of one stage points back to the pair that signed a document of that stage, when one did.
+    """
     if context.last_pairs and facts.index - context.last_index <= ANAPHOR_REACH and (
             context.sections[facts.index] == context.sections[context.last_index]):
-        return context.last_pairs
+        same = [pair for pair in context.last_pairs if stage in context.pair_stages.get(pair, ())]
+        return same or context.last_pairs
     return []
 
 
 def _country_fallback(article: Article, facts: Facts, context: _Context, partners: list[str],
                       clause: int, stage: str) -> list[str]:
     """Return the state party of a sentence that names none itself, or []."""
-    recent = _recent_pairs(facts, context)
+    recent = _recent_pairs(facts, context, stage)
     if (facts.pair_anaphor or facts.partners_anaphor) and recent:
         codes = [c for c, p in recent if not partners or p in partners]
         if codes:
@@ -261,9 +267,9 @@ def _one_more_partner(article: Article, facts: Facts, context: _Context, here: s
 
 
 def _partner_fallback(article: Article, facts: Facts, context: _Context, countries: list[str],
-                      clause_span: tuple[int, int]) -> list[PartnerMention]:
+                      clause_span: tuple[int, int], stage: str) -> list[PartnerMention]:
     """Return the partner of a sentence that names none itself, or []."""
-    recent = _recent_pairs(facts, context)
+    recent = _recent_pairs(facts, context, stage)
     if facts.partners_anaphor and recent:
         names = [p for c, p in recent if not countries or c in countries]
         if names:
@@ -344,7 +350,7 @@ def _cue_parties(article: Article, facts: Facts, cue: Cue, context: _Context,
         # An unregistered organisation is looked for only where a state acts: the sentence names
         # one, or "the ministry" stands for the article's country.
         found = _partner_fallback(article, facts, context, countries,
-                                  span if facts.parties() or countries else (0, 0))
+                                  span if facts.parties() or countries else (0, 0), cue.stage)
         partners = list(dict.fromkeys(m.name for m in found))
         if not countries and partners:
             countries = _country_fallback(article, facts, context, partners, clause, cue.stage)
@@ -538,6 +544,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
             if found and cue.stage in SIGNED:
                 context.signing = (facts.index, list(dict.fromkeys(c for c, _ in found)), cue.stage)
             pairs += found
+            for pair in found:
+                context.pair_stages.setdefault(pair, set()).add(cue.stage)
             if found:
                 # "..., after the two sides failed to agree": the pair just named in this sentence
                 context.last_pairs, context.last_index = list(dict.fromkeys(found)), facts.index

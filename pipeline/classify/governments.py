@@ -31,7 +31,7 @@ _HEAD = (r"(?:[Gg]overnment|[Gg]obierno|[Gg]ouvernement|[Gg]overno|[Pp]rovince|[
          r"[Cc]antón|[Rr]égion|[Rr]egión|[Rr]egion|[Dd]epartamento|[Dd]épartement|[Ll]and)")
 _LINK = (r"(?:\s+(?:provincial|regional|estatal|fédéral|federal))?(?:\s+(?:del|do|da)\s+[Ee]stado)?"
          r"\s+(?:of(?:\s+the)?|de(?:\s+la|\s+l'|\s+los)?|del|du|de\s+l'|d'|da|do|des)\s*")
-GOVERNMENT_OF = re.compile(rf"\b{_HEAD}{_LINK}{_NAME}")
+GOVERNMENT_OF = re.compile(rf"\b{_HEAD}{_LINK}(?:{_HEAD}{_LINK})?{_NAME}")  # "gouvernement de l'État de Sarawak"
 # "the Queensland government", "the Queensland state government", "Queensland State Government"
 NAME_GOVERNMENT = re.compile(rf"{_NAME}\s+(?:[Ss]tate\s+|[Pp]rovincial\s+|[Rr]egional\s+)?[Gg]overnment\b")
 

@@ -112,6 +112,8 @@ _CONTENT_LINK = re.compile(r"\b(?:for|on|covering|concerning|regarding|pour|sur|
 # The object of a comparison is a relative clause: "similar to the one Chile signed", "celui que".
 _COMPARED_CLAUSE = re.compile(r"\b(?:the\s+one|those|el\s+que|la\s+que|los\s+que|las\s+que|celui\s+que|"
                               r"celle\s+que|ceux\s+que|o\s+que|a\s+que)\b", re.IGNORECASE)
+_COMPARED_AFTER = re.compile(r"\s+(?:comparable|similaire|semblable|similar|parecido|parecida|análogo|análoga|"
+                             r"équivalent|equivalente)\b", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # A negation governs every noun of a list it heads: "no existe convenio, negociación ni reunión".
 _LIST_JOIN = r"(?:,\s*|\s+(?:or|nor|ou|o|ni)\s+)"
@@ -223,6 +225,8 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         return "takeover"
     if _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW, floor) is not None:
         return "comparison"
+    if _COMPARED_AFTER.match(text, cue.end):
+        return "comparison"  # "le Maroc avait signé un protocole comparable avec la même entreprise"
     compared = _near_before(text, tokens, "comparison", cue.start, COMPARISON_WINDOW + 4, floor)
     if compared is not None and _COMPARED_CLAUSE.search(text[compared.end:cue.start]):
         return "comparison"  # "guarda similitudes con el que AWS pactó con Chile": the other deal
