@@ -26,8 +26,10 @@ from pipeline.classify.matcher import PhraseMatcher, phrase_key, trie_pattern
 from pipeline.models import Amount
 
 if TYPE_CHECKING:
+    from pipeline.classify.countries import CountryMention
     from pipeline.classify.deals import Candidate
-    from pipeline.classify.facts import Article
+    from pipeline.classify.facts import Article, Facts
+    from pipeline.classify.partners import PartnerMention
 
 LOGGER = logging.getLogger(__name__)
 
@@ -268,8 +270,8 @@ def deal_sentences(article: Article, candidate: Candidate, claimed: dict[int, se
         if following >= len(article.facts) or following in ordered or claimed.get(following, set()) - {pair}:
             continue
         facts = article.facts[following]
-        names = facts.partner_names()
-        if facts.heading is not None or any(p != pair[1] for p in names) or any(c != pair[0] for c in facts.parties()):
+        names = {m.name for m in _partners(article, facts, pair)}
+        if facts.heading is not None or names - {pair[1]} or {m.code for m in _states(article, facts, pair)} - {pair[0]}:
             continue
         if pair[1] in names or "continuation" in _kinds_near(article.vocab.money, article.text, facts.sentence.start,
                                                              facts.sentence.end):
@@ -285,19 +287,31 @@ def belongs(article: Article, index: int, start: int, end: int, pair: tuple[str,
     Microsoft's; in a sentence of this pair alone, everything is.
     """
     facts = article.facts[index]
-    partners = {m.name for m in facts.partners}
+    mentions = _partners(article, facts, pair)
+    partners = {m.name for m in mentions}
     if claimed <= {pair} and partners <= {pair[1]}:
         return True
     middle = (start + end) / 2
     if len(partners) > 1:
-        nearest = min(facts.partners, key=lambda m: abs((m.start + m.end) / 2 - middle))
+        nearest = min(mentions, key=lambda m: abs((m.start + m.end) / 2 - middle))
         if nearest.name != pair[1]:
             return False
-    countries = [m for m in facts.countries if m.role == "party"]
+    countries = _states(article, facts, pair)
     if len({m.code for m in countries}) > 1:
         nearest_country = min(countries, key=lambda m: abs((m.start + m.end) / 2 - middle))
         return nearest_country.code == pair[0]
     return True
+
+
+def _partners(article: Article, facts: Facts, pair: tuple[str, str]) -> list[PartnerMention]:
+    """Return a sentence's partner mentions but the state-owned companies of the deal's own state (its side)."""
+    return [m for m in facts.partners if article.proxies.get(m.name) != pair[0] or m.name == pair[1]]
+
+
+def _states(article: Article, facts: Facts, pair: tuple[str, str]) -> list[CountryMention]:
+    """Return a sentence's state parties but the owner of a state-owned partner ("Humain" names Saudi Arabia)."""
+    owner = article.proxies.get(pair[1])
+    return [m for m in facts.countries if m.role == "party" and not (m.form == "proxy" and m.code == owner)]
 
 
 def claimed_sentences(candidates: list[Candidate]) -> dict[int, set[tuple[str, str]]]:
