@@ -130,6 +130,18 @@ def test_the_next_sentence_lends_its_amount_when_it_is_about_the_deal() -> None:
     assert other.amount is None
 
 
+def test_a_state_owned_company_of_the_deal_s_state_is_its_side_not_another_partner() -> None:
+    # Humain is Saudi Arabia's own company: the amount beside it is still the AWS deal's.
+    found = deal("Amazon Web Services agreed to invest more than US$5 billion in an AI zone with Humain in Saudi "
+                 "Arabia, covering dedicated infrastructure.", "Amazon Web Services")
+    assert found.amount is not None and found.amount.value == 5e9
+    # Viettel buys for Vietnam: a sentence about its order goes on about the Nvidia deal.
+    found = deal("A purchase of Nvidia accelerators by Viettel, the telecoms group owned by Vietnam's defence "
+                 "ministry, has been put on hold. The order, worth about $110 million, was signed for a Viettel "
+                 "data centre.", "Nvidia")
+    assert found.amount is not None and found.amount.value == 110e6
+
+
 def test_the_total_is_taken_over_a_larger_part() -> None:
     found = deal("Indonesia signed a contract with Nvidia worth a total of $400 million, including $150 million "
                  "for training.", "Nvidia")
