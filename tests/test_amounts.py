@@ -50,6 +50,8 @@ MONEY = [
     ("5 billion yuan", 5e9, "CNY"),
     ("6,5 M$", 6.5e6, "USD"),  # a French decimal comma before a scale English shares
     ("2.5 millones de dólares", 2.5e6, "USD"),
+    ("u$s2.000 millones", 2e9, "USD"),  # Argentine and Uruguayan papers' dollar
+    ("420 millions de ringgits", 420e6, "MYR"),
 ]
 
 
@@ -118,6 +120,16 @@ def test_amount_goes_to_its_own_pair() -> None:
 def test_a_funding_round_or_valuation_is_not_the_deal_amount() -> None:
     found = deal("The French government signed a contract with Mistral AI, which was valued at $14 billion in its "
                  "last funding round.", "Mistral AI")
+    assert found.amount is None
+
+
+def test_valued_at_is_the_deal_s_worth_after_a_deal_noun_and_a_valuation_otherwise() -> None:
+    found = deal("El gobierno de Nuevo León firmó un convenio con Oracle para trasladar sus sistemas a la nube. "
+                 "El convenio, valorado en 850 millones de pesos, prevé que Oracle aloje las bases de datos.",
+                 "Oracle")
+    assert found.amount is not None and (found.amount.value, found.amount.currency) == (850e6, "MXN")
+    found = deal("Le gouvernement du Québec a retenu Cohere pour un assistant. Cohere, évaluée à 6,8 milliards de "
+                 "dollars américains, a signé le contrat mardi.", "Cohere")
     assert found.amount is None
 
 

@@ -129,7 +129,8 @@ def load_money(directory: Path) -> MoneyVocabulary:
                 rf"(?:(?P<post_word>(?i:{_alternation(words)}))(?!\w)|(?P<post_symbol>{symbol})(?!\s?\d)(?!\w))")
     phrase_kinds: dict[str, set[str]] = defaultdict(set)
     for kind, table in (("announced", data.get("status", {}).get("announced")),
-                        ("not_deal", data.get("not_deal_money")), ("total", data.get("total")),
+                        ("not_deal", data.get("not_deal_money")), ("valuation", data.get("valuation")),
+                        ("deal_noun", data.get("deal_nouns")), ("total", data.get("total")),
                         ("each", data.get("each")), ("continuation", data.get("continuation"))):
         for phrases in (table or {}).values():
             for phrase in strings(phrases):
@@ -241,7 +242,7 @@ class _Reading:
     """An amount read in its sentence: the money and what the words around it say of it."""
 
     money: Money
-    own_money: bool  # a valuation, revenue or funding round: not a deal amount
+    own_money: bool  # a valuation (not a deal's: "the contract, valued at"), revenue or funding round
     total: bool  # "a total of $400m"
     hedged: bool  # "up to $1bn", "plans to invest $1bn": announced, whatever the deal
     each: bool  # "$200m each": every partner's of the sentence
@@ -251,7 +252,9 @@ def _read_amount(vocab: MoneyVocabulary, text: str, found: Money, low: int, high
     def near(before: int, after: int) -> set[str]:
         return _kinds_near(vocab, text, *_window(text, found.start, found.end, low, high, before, after))
 
-    return _Reading(found, "not_deal" in near(OWNER_BEFORE_WORDS, OWNER_AFTER_WORDS),
+    owner = near(OWNER_BEFORE_WORDS, OWNER_AFTER_WORDS)
+    own_money = "not_deal" in owner or ("valuation" in owner and "deal_noun" not in near(OWNER_BEFORE_WORDS, 0))
+    return _Reading(found, own_money,
                     "total" in near(TOTAL_WORDS, 2), "announced" in near(STATUS_BEFORE_WORDS, STATUS_AFTER_WORDS),
                     "each" in near(0, 2))
 
