@@ -154,6 +154,18 @@ def test_a_state_owned_company_of_the_deal_s_state_is_its_side_not_another_partn
     assert found.amount is not None and found.amount.value == 110e6
 
 
+def test_the_sentence_after_a_continuation_goes_on_about_the_deal_too() -> None:
+    found = deal("Le Sénégal a signé un protocole d'accord avec Humain. Le texte prévoit que Humain étudie un centre "
+                 "de données. L'investissement envisagé pourrait atteindre 500 millions de dollars.", "Humain")
+    assert found.amount is not None and (found.amount.value, found.amount.status) == (500e6, "announced")
+
+
+def test_a_price_per_user_is_not_the_deal_amount() -> None:
+    found = deal("Utah began a pilot of Google's Gemini with state employees. List prices would run at about $30 per "
+                 "user per month, Google said.", "Google")
+    assert found.amount is None
+
+
 def test_the_total_is_taken_over_a_larger_part() -> None:
     found = deal("Indonesia signed a contract with Nvidia worth a total of $400 million, including $150 million "
                  "for training.", "Nvidia")

@@ -4,7 +4,8 @@
 millones de dólares") with the scale words, number words and currency markers of
 `config/amounts.toml`; a figure without a currency is never money. `attach_amounts` gives each
 candidate deal the amount of its own sentences: the evidence sentence first, then the pair's other
-sentences, then the sentence after one of those when it goes on about the same deal. A sentence of
+sentences, then the sentence after one of those (or after such a sentence) when it goes on about
+the same deal. A sentence of
 another pair's deal, or one naming another partner, lends no amount; money near a funding round,
 a valuation or revenue is the company's, not the deal's; of several amounts the deal's is the one
 said to be the total, else the largest. Values are converted to US dollars at the yearly average
@@ -264,11 +265,13 @@ def deal_sentences(article: Article, candidate: Candidate, claimed: dict[int, se
 
     The evidence sentence, the pair's other sentences, then each one's next sentence when it goes on
     about the deal: no other pair's cue is there, it names no other state or partner, and it names
-    the deal's partner or refers to the deal ("The contract is worth ...").
+    the deal's partner or refers to the deal ("The contract is worth ..."); the sentence after such a
+    sentence is tried in turn. A state-owned company of the deal's own state is its side, not another
+    partner, and a state-owned partner's owner is not another state.
     """
     pair = (candidate.deal.country, candidate.deal.partner)
     ordered = list(dict.fromkeys([candidate.evidence.sentence] + sorted({r.sentence for r in candidate.records})))
-    for index in list(ordered):
+    for index in ordered:  # a sentence that goes on about the deal may be followed by another
         following = index + 1
         if following >= len(article.facts) or following in ordered or claimed.get(following, set()) - {pair}:
             continue
