@@ -166,6 +166,14 @@ def test_a_price_per_user_is_not_the_deal_amount() -> None:
     assert found.amount is None
 
 
+def test_an_amount_beside_coordinated_partners_is_neither_s_alone() -> None:
+    text = ("Kenya signs with G42 and Microsoft for $1bn green data centre\n\nKenya signed agreements with G42 and "
+            "with Microsoft for a data centre. Under its agreement, G42 committed $1 billion to build the facility.")
+    assert deal(text, "Microsoft", title="").amount is None
+    g42 = deal(text, "G42")
+    assert g42.amount is not None and g42.amount.value == 1e9
+
+
 def test_the_total_is_taken_over_a_larger_part() -> None:
     found = deal("Indonesia signed a contract with Nvidia worth a total of $400 million, including $150 million "
                  "for training.", "Nvidia")

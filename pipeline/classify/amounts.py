@@ -44,6 +44,7 @@ NON_BINDING = frozenset({"talks", "mou"})  # stages whose money is a promise, wh
 _FIGURE = r"(?:\d{1,3}(?: \d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)*)"
 _WORDS_BACK = r"(?:\S+\s+){0,%d}\S*$"
 _WORDS_ON = r"^\S*(?:\s+\S+){0,%d}"
+_COORDINATION = re.compile(r"\s*(?:,|,?\s*(?:and|et|y|e|&))\s*", re.IGNORECASE)  # "G42 and Microsoft"
 
 
 @dataclass(frozen=True)
@@ -345,13 +346,32 @@ def attach_amounts(article: Article, candidates: list[Candidate]) -> None:
                                 for found in find_money(vocab, article.text, sentence.start, sentence.end)]
             readings = [r for r in cache[index] if not r.own_money and (
                 (r.each and pair[1] in article.facts[index].partner_names())
-                or belongs(article, index, r.money.start, r.money.end, pair, claimed.get(index, set())))]
+                or (belongs(article, index, r.money.start, r.money.end, pair, claimed.get(index, set()))
+                    and not _shared(article, index, r.money, pair)))]
             if not readings:
                 continue
             amounts = [_amount(vocab, r, deal.country, year, deal.stage) for r in readings]
             totals = [a for a, r in zip(amounts, readings) if r.total]
             deal.amount = max(totals or amounts, key=lambda a: a.usd if a.usd is not None else -1.0)
             break
+
+
+def _shared(article: Article, index: int, found: Money, pair: tuple[str, str]) -> bool:
+    """Return True when the partner nearest an amount is coordinated with another: whose it is, is not said.
+
+    "Kenya signs with G42 and Microsoft for $1bn": one of them, or both together; not Microsoft's
+    for being named last ("$200m each" is each one's, and read before this).
+    """
+    mentions = sorted(_partners(article, article.facts[index], pair), key=lambda m: m.start)
+    if len({m.name for m in mentions}) < 2:
+        return False
+    middle = (found.start + found.end) / 2
+    at = min(range(len(mentions)), key=lambda i: abs((mentions[i].start + mentions[i].end) / 2 - middle))
+    for first, second in ((at - 1, at), (at, at + 1)):
+        if 0 <= first and second < len(mentions) and mentions[first].name != mentions[second].name:
+            if _COORDINATION.fullmatch(article.text, mentions[first].end, mentions[second].start):
+                return True
+    return False
 
 
 def _amount(vocab: MoneyVocabulary, reading: _Reading, country: str, year: int | None, stage: str) -> Amount:
