@@ -204,6 +204,16 @@ def test_investment_purpose_when_the_state_puts_money_into_the_partner() -> None
     assert "investment" in found.purposes
 
 
+def test_the_users_of_a_tool_are_no_public_service_nor_a_funding_round_an_investment() -> None:
+    found = deal("The Jordanian government signed an agreement with Cohere on AI language models for ministries, "
+                 "government agencies and the public sector. Cohere raised $500 million in a funding round in "
+                 "August.", "Cohere")
+    assert found.purposes == ["models"]
+    found = deal("The Jordanian government signed an agreement with Cohere on AI language models for its public "
+                 "hospitals.", "Cohere")
+    assert found.purposes == ["models", "public-services"]
+
+
 def test_no_purpose_when_none_is_said() -> None:
     assert deal("Ghana held talks with Google about artificial intelligence on Tuesday, the ministry said.", "Google").purposes == []
 
