@@ -160,6 +160,13 @@ def test_the_sentence_after_a_continuation_goes_on_about_the_deal_too() -> None:
     assert found.amount is not None and (found.amount.value, found.amount.status) == (500e6, "announced")
 
 
+def test_a_programme_s_endowment_is_not_the_deal_amount() -> None:
+    found = deal("Ottawa a signé une entente de contribution avec Cohere. Les fonds, tirés de la Stratégie sur la "
+                 "capacité de calcul, dotée de 2 milliards de dollars, financeront un centre de données de Cohere.",
+                 "Cohere")
+    assert found.amount is None
+
+
 def test_a_price_per_user_is_not_the_deal_amount() -> None:
     found = deal("Utah began a pilot of Google's Gemini with state employees. List prices would run at about $30 per "
                  "user per month, Google said.", "Google")
