@@ -50,6 +50,8 @@ MONEY = [
     ("5 billion yuan", 5e9, "CNY"),
     ("6,5 M$", 6.5e6, "USD"),  # a French decimal comma before a scale English shares
     ("2.5 millones de dólares", 2.5e6, "USD"),
+    ("u$s2.000 millones", 2e9, "USD"),  # Argentine and Uruguayan papers' dollar
+    ("420 millions de ringgits", 420e6, "MYR"),
 ]
 
 
@@ -121,6 +123,16 @@ def test_a_funding_round_or_valuation_is_not_the_deal_amount() -> None:
     assert found.amount is None
 
 
+def test_valued_at_is_the_deal_s_worth_after_a_deal_noun_and_a_valuation_otherwise() -> None:
+    found = deal("El gobierno de Nuevo León firmó un convenio con Oracle para trasladar sus sistemas a la nube. "
+                 "El convenio, valorado en 850 millones de pesos, prevé que Oracle aloje las bases de datos.",
+                 "Oracle")
+    assert found.amount is not None and (found.amount.value, found.amount.currency) == (850e6, "MXN")
+    found = deal("Le gouvernement du Québec a retenu Cohere pour un assistant. Cohere, évaluée à 6,8 milliards de "
+                 "dollars américains, a signé le contrat mardi.", "Cohere")
+    assert found.amount is None
+
+
 def test_the_next_sentence_lends_its_amount_when_it_is_about_the_deal() -> None:
     found = deal("Senegal signed an agreement with Orange to host public AI services. The contract is worth "
                  "9 milliards de francs CFA.", "Orange")
@@ -128,6 +140,45 @@ def test_the_next_sentence_lends_its_amount_when_it_is_about_the_deal() -> None:
     other = deal("Senegal signed an agreement with Orange to host public AI services. The Commission wants to "
                  "mobilise €20 billion for gigafactories.", "Orange")
     assert other.amount is None
+
+
+def test_a_state_owned_company_of_the_deal_s_state_is_its_side_not_another_partner() -> None:
+    # Humain is Saudi Arabia's own company: the amount beside it is still the AWS deal's.
+    found = deal("Amazon Web Services agreed to invest more than US$5 billion in an AI zone with Humain in Saudi "
+                 "Arabia, covering dedicated infrastructure.", "Amazon Web Services")
+    assert found.amount is not None and found.amount.value == 5e9
+    # Viettel buys for Vietnam: a sentence about its order goes on about the Nvidia deal.
+    found = deal("A purchase of Nvidia accelerators by Viettel, the telecoms group owned by Vietnam's defence "
+                 "ministry, has been put on hold. The order, worth about $110 million, was signed for a Viettel "
+                 "data centre.", "Nvidia")
+    assert found.amount is not None and found.amount.value == 110e6
+
+
+def test_the_sentence_after_a_continuation_goes_on_about_the_deal_too() -> None:
+    found = deal("Le Sénégal a signé un protocole d'accord avec Humain. Le texte prévoit que Humain étudie un centre "
+                 "de données. L'investissement envisagé pourrait atteindre 500 millions de dollars.", "Humain")
+    assert found.amount is not None and (found.amount.value, found.amount.status) == (500e6, "announced")
+
+
+def test_a_programme_s_endowment_is_not_the_deal_amount() -> None:
+    found = deal("Ottawa a signé une entente de contribution avec Cohere. Les fonds, tirés de la Stratégie sur la "
+                 "capacité de calcul, dotée de 2 milliards de dollars, financeront un centre de données de Cohere.",
+                 "Cohere")
+    assert found.amount is None
+
+
+def test_a_price_per_user_is_not_the_deal_amount() -> None:
+    found = deal("Utah began a pilot of Google's Gemini with state employees. List prices would run at about $30 per "
+                 "user per month, Google said.", "Google")
+    assert found.amount is None
+
+
+def test_an_amount_beside_coordinated_partners_is_neither_s_alone() -> None:
+    text = ("Kenya signs with G42 and Microsoft for $1bn green data centre\n\nKenya signed agreements with G42 and "
+            "with Microsoft for a data centre. Under its agreement, G42 committed $1 billion to build the facility.")
+    assert deal(text, "Microsoft", title="").amount is None
+    g42 = deal(text, "G42")
+    assert g42.amount is not None and g42.amount.value == 1e9
 
 
 def test_the_total_is_taken_over_a_larger_part() -> None:
@@ -158,6 +209,16 @@ def test_investment_purpose_when_the_state_puts_money_into_the_partner() -> None
     found = deal("Spain's government took a stake in Multiverse Computing, investing €67 million in the company.",
                  "Multiverse Computing")
     assert "investment" in found.purposes
+
+
+def test_the_users_of_a_tool_are_no_public_service_nor_a_funding_round_an_investment() -> None:
+    found = deal("The Jordanian government signed an agreement with Cohere on AI language models for ministries, "
+                 "government agencies and the public sector. Cohere raised $500 million in a funding round in "
+                 "August.", "Cohere")
+    assert found.purposes == ["models"]
+    found = deal("The Jordanian government signed an agreement with Cohere on AI language models for its public "
+                 "hospitals.", "Cohere")
+    assert found.purposes == ["models", "public-services"]
 
 
 def test_no_purpose_when_none_is_said() -> None:

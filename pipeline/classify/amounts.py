@@ -4,7 +4,8 @@
 millones de dólares") with the scale words, number words and currency markers of
 `config/amounts.toml`; a figure without a currency is never money. `attach_amounts` gives each
 candidate deal the amount of its own sentences: the evidence sentence first, then the pair's other
-sentences, then the sentence after one of those when it goes on about the same deal. A sentence of
+sentences, then the sentence after one of those (or after such a sentence) when it goes on about
+the same deal. A sentence of
 another pair's deal, or one naming another partner, lends no amount; money near a funding round,
 a valuation or revenue is the company's, not the deal's; of several amounts the deal's is the one
 said to be the total, else the largest. Values are converted to US dollars at the yearly average
@@ -26,8 +27,10 @@ from pipeline.classify.matcher import PhraseMatcher, phrase_key, trie_pattern
 from pipeline.models import Amount
 
 if TYPE_CHECKING:
+    from pipeline.classify.countries import CountryMention
     from pipeline.classify.deals import Candidate
-    from pipeline.classify.facts import Article
+    from pipeline.classify.facts import Article, Facts
+    from pipeline.classify.partners import PartnerMention
 
 LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ NON_BINDING = frozenset({"talks", "mou"})  # stages whose money is a promise, wh
 _FIGURE = r"(?:\d{1,3}(?: \d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)*)"
 _WORDS_BACK = r"(?:\S+\s+){0,%d}\S*$"
 _WORDS_ON = r"^\S*(?:\s+\S+){0,%d}"
+_COORDINATION = re.compile(r"\s*(?:,|,?\s*(?:and|et|y|e|&))\s*", re.IGNORECASE)  # "G42 and Microsoft"
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ def load_money(directory: Path) -> MoneyVocabulary:
                 rf"(?:(?P<post_word>(?i:{_alternation(words)}))(?!\w)|(?P<post_symbol>{symbol})(?!\s?\d)(?!\w))")
     phrase_kinds: dict[str, set[str]] = defaultdict(set)
     for kind, table in (("announced", data.get("status", {}).get("announced")),
-                        ("not_deal", data.get("not_deal_money")), ("total", data.get("total")),
+                        ("not_deal", data.get("not_deal_money")), ("valuation", data.get("valuation")),
+                        ("deal_noun", data.get("deal_nouns")), ("total", data.get("total")),
                         ("each", data.get("each")), ("continuation", data.get("continuation"))):
         for phrases in (table or {}).values():
             for phrase in strings(phrases):
@@ -239,7 +244,7 @@ class _Reading:
     """An amount read in its sentence: the money and what the words around it say of it."""
 
     money: Money
-    own_money: bool  # a valuation, revenue or funding round: not a deal amount
+    own_money: bool  # a valuation (not a deal's: "the contract, valued at"), revenue or funding round
     total: bool  # "a total of $400m"
     hedged: bool  # "up to $1bn", "plans to invest $1bn": announced, whatever the deal
     each: bool  # "$200m each": every partner's of the sentence
@@ -249,7 +254,9 @@ def _read_amount(vocab: MoneyVocabulary, text: str, found: Money, low: int, high
     def near(before: int, after: int) -> set[str]:
         return _kinds_near(vocab, text, *_window(text, found.start, found.end, low, high, before, after))
 
-    return _Reading(found, "not_deal" in near(OWNER_BEFORE_WORDS, OWNER_AFTER_WORDS),
+    owner = near(OWNER_BEFORE_WORDS, OWNER_AFTER_WORDS)
+    own_money = "not_deal" in owner or ("valuation" in owner and "deal_noun" not in near(OWNER_BEFORE_WORDS, 0))
+    return _Reading(found, own_money,
                     "total" in near(TOTAL_WORDS, 2), "announced" in near(STATUS_BEFORE_WORDS, STATUS_AFTER_WORDS),
                     "each" in near(0, 2))
 
@@ -259,17 +266,19 @@ def deal_sentences(article: Article, candidate: Candidate, claimed: dict[int, se
 
     The evidence sentence, the pair's other sentences, then each one's next sentence when it goes on
     about the deal: no other pair's cue is there, it names no other state or partner, and it names
-    the deal's partner or refers to the deal ("The contract is worth ...").
+    the deal's partner or refers to the deal ("The contract is worth ..."); the sentence after such a
+    sentence is tried in turn. A state-owned company of the deal's own state is its side, not another
+    partner, and a state-owned partner's owner is not another state.
     """
     pair = (candidate.deal.country, candidate.deal.partner)
     ordered = list(dict.fromkeys([candidate.evidence.sentence] + sorted({r.sentence for r in candidate.records})))
-    for index in list(ordered):
+    for index in ordered:  # a sentence that goes on about the deal may be followed by another
         following = index + 1
         if following >= len(article.facts) or following in ordered or claimed.get(following, set()) - {pair}:
             continue
         facts = article.facts[following]
-        names = facts.partner_names()
-        if facts.heading is not None or any(p != pair[1] for p in names) or any(c != pair[0] for c in facts.parties()):
+        names = {m.name for m in _partners(article, facts, pair)}
+        if facts.heading is not None or names - {pair[1]} or {m.code for m in _states(article, facts, pair)} - {pair[0]}:
             continue
         if pair[1] in names or "continuation" in _kinds_near(article.vocab.money, article.text, facts.sentence.start,
                                                              facts.sentence.end):
@@ -285,19 +294,31 @@ def belongs(article: Article, index: int, start: int, end: int, pair: tuple[str,
     Microsoft's; in a sentence of this pair alone, everything is.
     """
     facts = article.facts[index]
-    partners = {m.name for m in facts.partners}
+    mentions = _partners(article, facts, pair)
+    partners = {m.name for m in mentions}
     if claimed <= {pair} and partners <= {pair[1]}:
         return True
     middle = (start + end) / 2
     if len(partners) > 1:
-        nearest = min(facts.partners, key=lambda m: abs((m.start + m.end) / 2 - middle))
+        nearest = min(mentions, key=lambda m: abs((m.start + m.end) / 2 - middle))
         if nearest.name != pair[1]:
             return False
-    countries = [m for m in facts.countries if m.role == "party"]
+    countries = _states(article, facts, pair)
     if len({m.code for m in countries}) > 1:
         nearest_country = min(countries, key=lambda m: abs((m.start + m.end) / 2 - middle))
         return nearest_country.code == pair[0]
     return True
+
+
+def _partners(article: Article, facts: Facts, pair: tuple[str, str]) -> list[PartnerMention]:
+    """Return a sentence's partner mentions but the state-owned companies of the deal's own state (its side)."""
+    return [m for m in facts.partners if article.proxies.get(m.name) != pair[0] or m.name == pair[1]]
+
+
+def _states(article: Article, facts: Facts, pair: tuple[str, str]) -> list[CountryMention]:
+    """Return a sentence's state parties but the owner of a state-owned partner ("Humain" names Saudi Arabia)."""
+    owner = article.proxies.get(pair[1])
+    return [m for m in facts.countries if m.role == "party" and not (m.form == "proxy" and m.code == owner)]
 
 
 def claimed_sentences(candidates: list[Candidate]) -> dict[int, set[tuple[str, str]]]:
@@ -325,13 +346,32 @@ def attach_amounts(article: Article, candidates: list[Candidate]) -> None:
                                 for found in find_money(vocab, article.text, sentence.start, sentence.end)]
             readings = [r for r in cache[index] if not r.own_money and (
                 (r.each and pair[1] in article.facts[index].partner_names())
-                or belongs(article, index, r.money.start, r.money.end, pair, claimed.get(index, set())))]
+                or (belongs(article, index, r.money.start, r.money.end, pair, claimed.get(index, set()))
+                    and not _shared(article, index, r.money, pair)))]
             if not readings:
                 continue
             amounts = [_amount(vocab, r, deal.country, year, deal.stage) for r in readings]
             totals = [a for a, r in zip(amounts, readings) if r.total]
             deal.amount = max(totals or amounts, key=lambda a: a.usd if a.usd is not None else -1.0)
             break
+
+
+def _shared(article: Article, index: int, found: Money, pair: tuple[str, str]) -> bool:
+    """Return True when the partner nearest an amount is coordinated with another: whose it is, is not said.
+
+    "Kenya signs with G42 and Microsoft for $1bn": one of them, or both together; not Microsoft's
+    for being named last ("$200m each" is each one's, and read before this).
+    """
+    mentions = sorted(_partners(article, article.facts[index], pair), key=lambda m: m.start)
+    if len({m.name for m in mentions}) < 2:
+        return False
+    middle = (found.start + found.end) / 2
+    at = min(range(len(mentions)), key=lambda i: abs((mentions[i].start + mentions[i].end) / 2 - middle))
+    for first, second in ((at - 1, at), (at, at + 1)):
+        if 0 <= first and second < len(mentions) and mentions[first].name != mentions[second].name:
+            if _COORDINATION.fullmatch(article.text, mentions[first].end, mentions[second].start):
+                return True
+    return False
 
 
 def _amount(vocab: MoneyVocabulary, reading: _Reading, country: str, year: int | None, stage: str) -> Amount:
