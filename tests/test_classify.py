@@ -1138,3 +1138,13 @@ def test_the_memorandum_points_back_to_the_pair_that_signed_a_memorandum() -> No
             "artificielle, ainsi qu'un contrat avec le groupe YTL Power pour héberger des serveurs. Le protocole "
             "conclu avec le concepteur américain de puces prévoit des formations.")
     assert tag(text) == {("MY", "Nvidia", "mou"), ("MY", "YTL Power", "agreement")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ottawa signe une entente avec Cohere pour un centre de données d'IA que Cohere doit mettre en service l'an "
+     "prochain.", {("CA", "Cohere", "agreement")}),
+    ("Jordan's Ministry of Digital Economy has held talks with Anthropic about deploying the company's Claude models "
+     "across government departments.", {("JO", "Anthropic", "talks")}),
+])
+def test_a_launch_that_is_due_or_only_discussed_is_not_launched(text: str, expected: set) -> None:
+    assert tag(text) == expected

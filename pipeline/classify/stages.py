@@ -72,6 +72,7 @@ _OWNER_BEFORE = re.compile(r"\b(?:its|their|his|her|son|sa|ses|leur|leurs|su|sus
                            re.IGNORECASE)
 # "discuss the rollout of", "talks on a possible deployment", "explorer le déploiement de"
 _TALKED_GAP = re.compile(
+    r"(?:\s+(?:with|avec|con|com)(?:\s+[A-Z][\w.&'-]*){1,4})?"  # "held talks with Anthropic about deploying"
     r"\s+(?:(?:about|on|over|of|for|sur|sobre|de|du|la|le|les|l'|el|los|las|the|a|an|its|their|un|une|una|su|sus|"
     r"son|sa|ses|leur|possible|potential|wider|future|nationwide|eventual|éventuel|éventuelle|posible)\s+)*")
 _TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
