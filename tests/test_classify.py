@@ -1148,3 +1148,12 @@ def test_the_memorandum_points_back_to_the_pair_that_signed_a_memorandum() -> No
 ])
 def test_a_launch_that_is_due_or_only_discussed_is_not_launched(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+def test_a_counted_summary_gives_its_stage_to_each_company_named_after_it_up_to_its_count() -> None:
+    text = ("Le ministère béninois du Numérique a signé lundi trois protocoles d'accord sur l'intelligence "
+            "artificielle. Avec Cisco, le ministère prévoit un programme de formation. Le protocole conclu avec "
+            "Microsoft porte sur des outils d'IA. Enfin, Liquid Intelligent Technologies étudiera un centre de "
+            "données. Orange, présent dans le pays depuis vingt ans, n'a pas commenté.")
+    assert tag(text) == {("BJ", "Cisco", "mou"), ("BJ", "Microsoft", "mou"),
+                         ("BJ", "Liquid Intelligent Technologies", "mou")}

@@ -37,6 +37,14 @@ _OTHER_STATES = re.compile(
     r"\b(?:other|several|many|dozens of|more|various|numerous|autres|plusieurs|otros|varios)\s+"
     r"(?:[\w-]+\s+)?(?:governments|countries|states|nations|gouvernements|pays|gobiernos|países)\b",
     re.IGNORECASE)
+# "signed three memoranda", "firmó acuerdos con cuatro empresas": a signing that counts its companies
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "deux": 2, "trois": 3, "quatre": 4,
+                "cinq": 5, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "duas": 2, "dois": 2,
+                "três": 3, "quatro": 4}
+_COUNTED = re.compile(
+    r"\b(?P<n>" + "|".join(NUMBER_WORDS) + r"|[2-6])\s+(?:[\w'-]+\s+){0,3}?(?:deals|agreements|memorand\w*|MoUs|"
+    r"contracts|firms|companies|partners|accords|protocoles|conventions|contrats|entreprises|sociétés|acuerdos|"
+    r"convenios|memorandos|protocolos|contratos|empresas|compañías|firmas|acordos)\b", re.IGNORECASE)
 _LIST_LINK = re.compile(r"\s*(?:,|and|et|y|e|&)?\s*")
 _OTHER_ORG = re.compile(r"\b(?:with|between|and|avec|et|con|entre|y)\s+(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+)*)")
 # "signed agreements with several African banks": the counterpart is named, and it is not a state.
@@ -140,6 +148,8 @@ class _Context:
     launch: tuple[int, list[str]] | None = None  # a launch by a state that named no partner: (sentence, countries)
     signing: tuple[int, list[str], str] | None = None  # the last signing: (sentence, its countries, mou or agreement)
     summary: tuple[int, list[str]] | None = None  # "signed deals with three firms": (sentence, its countries)
+    counted: tuple[str, int] | None = None  # the summary's stage and how many companies it counts
+    summed_partners: set[str] = field(default_factory=set)  # the companies the summary's sentences named so far
     pair_stages: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # the stages each pair's cues gave
 
 
@@ -471,8 +481,9 @@ def _precedent(facts: Facts, context: _Context, country: str) -> bool:
             and facts.precedent and here not in facts.parties())
 
 
-def _note_signing(facts: Facts, cue: Cue, context: _Context) -> None:
+def _note_signing(article: Article, facts: Facts, cue: Cue, context: _Context) -> None:
     """Remember a signing whose partners the sentence does not name ("signed agreements with three firms")."""
+    text = article.sentence_text(facts.index)
     clause = facts.sentence.clause_of(cue.start)
     countries = facts.parties(clause) or facts.parties()
     if not countries and context.fallbacks and facts.state_refs:
@@ -481,6 +492,32 @@ def _note_signing(facts: Facts, cue: Cue, context: _Context) -> None:
     if countries and cue.stage in SIGNED and not facts.partner_names():
         context.signing = (facts.index, countries, cue.stage)
         context.summary = (facts.index, countries)
+        count = _COUNTED.search(text)
+        if count:
+            context.counted = (cue.stage, NUMBER_WORDS.get(count.group("n").lower(), 0) or int(count.group("n")))
+            context.summed_partners = set()
+
+
+def _summed_up_records(article: Article, facts: Facts, context: _Context, found: list[tuple[str, str]]) -> list[Record]:
+    """Return the deals of companies a counted summary announced, named one sentence each without a cue.
+
+    "Trois protocoles d'accord ont été signés. Avec Cisco, le ministère prévoit des formations ...
+    Liquid Intelligent Technologies étudiera un centre de données": each company named after the
+    summary, up to the number it gave, is a partner at the summary's stage.
+    """
+    countries = _summed_up_by(facts, context)
+    if not countries or context.counted is None or any(c not in countries for c in facts.parties()):
+        return []
+    stage, count = context.counted
+    context.summed_partners.update(p for _, p in found)
+    records = []
+    for mention in facts.partners:
+        if mention.name in context.summed_partners or len(context.summed_partners) >= count:
+            continue
+        context.summed_partners.add(mention.name)
+        records += [Record(c, mention.name, stage, "strong" if stage == "mou" else "generic", facts.index,
+                           mention.start, False) for c in countries if not _own_state(article, c, mention.name)]
+    return records
 
 
 def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Record]:
@@ -525,6 +562,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
         if context.fallbacks:
             records += _undertakings(article, facts, context)
         if not facts.cues and not (facts.countries and facts.partners):
+            if context.fallbacks:
+                records += _summed_up_records(article, facts, context, [])
             continue
         pairs = _co_mentions(facts)
         cue_clauses = {facts.sentence.clause_of(c.start) for c in facts.cues}
@@ -533,7 +572,7 @@ def _attribute(article: Article, established: dict[str, set[str]],
             if parties is None:
                 if cue.stage == "stalled" and not facts.partner_names() and len(set(facts.parties())) <= 1:
                     orphans.append((facts.index, cue))
-                _note_signing(facts, cue, context)
+                _note_signing(article, facts, cue, context)
                 continue
             countries, partners, direct = parties
             strength = _stalled_strength(article, facts, cue)
@@ -549,6 +588,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
             if found:
                 # "..., after the two sides failed to agree": the pair just named in this sentence
                 context.last_pairs, context.last_index = list(dict.fromkeys(found)), facts.index
+        if context.fallbacks:
+            records += _summed_up_records(article, facts, context, pairs)
         if pairs:
             context.last_pairs = list(dict.fromkeys(pairs))
             context.last_index = facts.index
