@@ -33,7 +33,13 @@ _LINK = (r"(?:\s+(?:provincial|regional|estatal|fédéral|federal))?(?:\s+(?:del
          r"\s+(?:of(?:\s+the)?|de(?:\s+la|\s+l'|\s+los)?|del|du|de\s+l'|d'|da|do|des)\s*")
 GOVERNMENT_OF = re.compile(rf"\b{_HEAD}{_LINK}(?:{_HEAD}{_LINK})?{_NAME}")  # "gouvernement de l'État de Sarawak"
 # "the Queensland government", "the Queensland state government", "Queensland State Government"
-NAME_GOVERNMENT = re.compile(rf"{_NAME}\s+(?:[Ss]tate\s+|[Pp]rovincial\s+|[Rr]egional\s+)?[Gg]overnment\b")
+NAME_GOVERNMENT = re.compile(
+    rf"{_NAME}\s+(?:[Ss]tate\s+|[Pp]rovincial\s+|[Rr]egional\s+)?[Gg]overnment\b")
+# "Victoria's Department of Education", "Karnataka's IT minister": the place's own government
+POSSESSIVE_GOVERNMENT = re.compile(
+    r"(?P<name>[A-ZÀ-Ý][\w-]+(?:\s+[A-ZÀ-Ý][\w-]+){0,3})(?:'s|’s)\s+(?:[Ss]tate\s+)?(?:[Gg]overnment|"
+    r"[Dd]epartment|[Mm]inistry|[Mm]inister|[Pp]remier|[Cc]hief\s+[Mm]inister|[Gg]overnor|"
+    r"[A-Z]{2,4}\s+(?:[Dd]epartment|[Mm]inister|[Mm]inistry))\b")
 
 
 @dataclass(frozen=True)
@@ -70,28 +76,36 @@ def _pycountry_names() -> Iterator[tuple[str, str]]:
                 yield subdivision.country_code, name
 
 
-def government_names(explicit: dict[str, dict[str, str]], country_forms: Iterable[str]) -> dict[str, tuple[str, str]]:
+def government_names(explicit: dict[str, dict[str, str]], country_names: dict[str, str]) -> dict[str, tuple[str, str]]:
     """Return folded place name -> (country code, body) for the governments the patterns may name.
 
     `explicit` is subnational.toml's choice (code -> folded name -> body); it wins over pycountry.
-    Names that are also a country's name ("Georgia": subnational.toml lists the US state's
-    unambiguous forms), or that two countries share without subnational.toml choosing, are left out.
+    `country_names` maps every name of a country (not capitals or demonyms) to its code. A place
+    named like another country ("Georgia": subnational.toml lists the US state's unambiguous
+    forms) or like its own country ("México", whose government is the federal one) is left out, as
+    is a name two countries share without subnational.toml choosing.
     """
-    countries = {fold(form) for form in country_forms}
+    claimed = {fold(form): code for form, code in country_names.items()}
+    own = {fold(getattr(c, "common_name", None) or c.name): c.alpha_2 for c in pycountry.countries}
+    own.update({fold(c.name): c.alpha_2 for c in pycountry.countries})
+
+    def allowed(key: str, code: str) -> bool:
+        return claimed.get(key, code) == code and own.get(key) is None
+
     claims: dict[str, set[tuple[str, str]]] = {}
     for code, name in _pycountry_names():
         claims.setdefault(fold(name), set()).add((code, _display(name)))
     names = {key: next(iter(owners)) for key, owners in claims.items()
-             if len({code for code, _ in owners}) == 1 and key not in countries}
+             if len({code for code, _ in owners}) == 1 and allowed(key, next(iter(owners))[0])}
     for code, bodies in explicit.items():
-        names.update({key: (code, body) for key, body in bodies.items() if key not in countries})
+        names.update({key: (code, body) for key, body in bodies.items() if allowed(key, code)})
     return names
 
 
 def find_governments(text: str, names: dict[str, tuple[str, str]]) -> list[GovernmentMention]:
     """Return the sub-national governments a government word names in `text`."""
     found = []
-    for pattern in (GOVERNMENT_OF, NAME_GOVERNMENT):
+    for pattern in (GOVERNMENT_OF, NAME_GOVERNMENT, POSSESSIVE_GOVERNMENT):
         for match in pattern.finditer(text):
             words = list(re.finditer(r"\S+", match.group("name")))
             offset = match.start("name")
@@ -104,7 +118,9 @@ def find_governments(text: str, names: dict[str, tuple[str, str]]) -> list[Gover
                     continue
                 if pattern is GOVERNMENT_OF:
                     found.append(GovernmentMention(match.start(), offset + run[-1].end(), *place))
-                else:
+                elif pattern is NAME_GOVERNMENT:
                     found.append(GovernmentMention(offset + run[0].start(), match.end(), *place))
+                else:  # "Victoria's": the office that follows may be a name of its own ("Department of Education")
+                    found.append(GovernmentMention(offset + run[0].start(), match.end("name") + 2, *place))
                 break
     return found

@@ -364,7 +364,7 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
     subnational = _read_toml(directory / "subnational.toml")
     bodies = _subnational_entries(subnational, resolved, cs)
     governments = government_names(_explicit_places(subnational),
-                                   [form for form, entry in resolved.items() if entry.extra != "institution"])
+                                   {form: entry.value for form, entry in resolved.items() if entry.extra == "name"})
     anaphora = stages.get("anaphora", {})
     names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
     names["EU"] = "European Union"
