@@ -1157,3 +1157,9 @@ def test_a_counted_summary_gives_its_stage_to_each_company_named_after_it_up_to_
             "données. Orange, présent dans le pays depuis vingt ans, n'a pas commenté.")
     assert tag(text) == {("BJ", "Cisco", "mou"), ("BJ", "Microsoft", "mou"),
                          ("BJ", "Liquid Intelligent Technologies", "mou")}
+
+
+def test_the_territory_of_a_company_officers_job_is_context_and_so_is_the_rest_of_its_list() -> None:
+    text = ("La Xunta de Galicia firmó un convenio de IA con IBM, rubricado por el presidente de IBM para España, "
+            "Portugal, Grecia e Israel.")
+    assert tag(text) == {("ES", "IBM", "agreement")}

@@ -39,6 +39,13 @@ _ORIGIN = re.compile(
     r"\b(?:venue?s?|arrivée?s?|procedentes?|llegad[oa]s?|venid[oa]s?|vind[oa]s?|chegad[oa]s?)\s+"
     r"(?:(?:spécialement|exprès|directement|especialmente|directamente|diretamente)\s+)?"
     r"(?:de|des|du|d'|desde|da|do|dos|das)\s*(?:la\s+|le\s+|les\s+|l'|el\s+|los\s+|las\s+)?$", re.IGNORECASE)
+# "el presidente de IBM para España, Portugal y Grecia", "Microsoft's head for Africa": the territory
+# of a company officer's job, not a party
+_OFFICE_TERRITORY = re.compile(
+    r"\b(?:president[ea]?|président|director[a]?|directeur|directrice|head|chief|CEO|gerente|manager|"
+    r"vice[- ]president|vicepresident[ea]|responsable|jef[ea]|country\s+manager|general\s+manager)\s+"
+    r"(?:(?:de|of|du|del|d')\s+)?(?:[A-Z][\w&.'-]*\s+){1,3}(?:para|for|pour|en|in)\s+(?:la\s+|le\s+|the\s+|el\s+)?$",
+    re.IGNORECASE)
 _COMPARE = re.compile(
     r"\b(?:unlike|like|than|following|similar to|compared (?:with|to)|other than|versus|vs\.?|"
     r"contrairement à|comme|a diferencia de|como)\s+(?:the\s+|la\s+|le\s+|l'|el\s+)?$|"
@@ -162,7 +169,8 @@ def _state_before(text: str, tokens: Sequence[Token], start: int, adjacent_only:
 
 
 def _is_context_prefix(prefix: str) -> bool:
-    return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _ORIGIN.search(prefix) or _COMPARE.search(prefix)
+    return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _ORIGIN.search(prefix)
+                or _OFFICE_TERRITORY.search(prefix) or _COMPARE.search(prefix)
                 or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
                 or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix))
 

@@ -35,9 +35,9 @@ _NOT_A_REF = re.compile(r"\b(?:other|several|many|foreign|some|dozens of|all|var
 _STATE_WORDS = re.compile(r"\b(?:government|state|sovereign|public|ministry|gouvernement|état|gobierno|estado)\b",
                           re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
-_AND = re.compile(r"^\s*,?\s*(?:and|or|et|ou|y|o|&)\s+(?:the\s+)?$")
+_AND = re.compile(r"^\s*,?\s*(?:and|or|et|ou|y|e|o|u|&)\s+(?:the\s+)?$")
 _COMMA = re.compile(r"^\s*,\s*$")
-_LIST_GOES_ON = re.compile(r"^(?:\s*,\s*[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|et|ou|y|o)\s+")
+_LIST_GOES_ON = re.compile(r"^(?:\s*,\s*[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|et|ou|y|e|o|u)\s+")
 _APPOSITION = re.compile(r"[\w)],\s*$")
 # ", Kuwait courts Oracle": a comma, then the country that opens the next statement
 _SPLICE_COMMA = re.compile(r",\s+")
