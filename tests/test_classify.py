@@ -1163,3 +1163,9 @@ def test_the_territory_of_a_company_officers_job_is_context_and_so_is_the_rest_o
     text = ("La Xunta de Galicia firmó un convenio de IA con IBM, rubricado por el presidente de IBM para España, "
             "Portugal, Grecia e Israel.")
     assert tag(text) == {("ES", "IBM", "agreement")}
+
+
+def test_a_mobile_network_deal_is_not_an_ai_deal_even_in_an_article_about_ai() -> None:
+    text = ("Côte d'Ivoire : l'État signe avec ZTE pour couvrir 1 000 localités en 4G. Le pays mise aussi sur "
+            "l'intelligence artificielle, selon sa stratégie nationale.")
+    assert tag(text) == set()

@@ -88,7 +88,10 @@ _BUILT_ON = re.compile(
 _NON_AI_OBJECT = re.compile(
     r"\b(?:phones?|smartphones?|handsets?|iPhones?|components?\s+plant|assembly\s+(?:plant|line)|electric\s+vehicles?|"
     r"EVs?|batter(?:y|ies)|car\s+plant|tariffs?|textiles?|téléphones?|smartphones|usine\s+d'assemblage|"
-    r"véhicules?\s+électriques?|teléfonos?|celulares|planta\s+de\s+ensamblaje|vehículos?\s+eléctricos?)\b",
+    r"véhicules?\s+électriques?|teléfonos?|celulares|planta\s+de\s+ensamblaje|vehículos?\s+eléctricos?|"
+    # mobile and fixed networks: "couvrir 1 000 localités en 4G", "fibre optique"
+    r"[2-5]G|LTE|fibre\s+optique|fibra\s+óptica|fib(?:er|re)[- ]optic|réseau\s+mobile|red\s+móvil|"
+    r"mobile\s+network|couverture\s+mobile|cobertura\s+móvil)\b",
     re.IGNORECASE)
 BUILT_REACH = 1  # sentences between a launch and the sentence naming what it is built on
 UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
