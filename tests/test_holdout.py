@@ -24,6 +24,8 @@ generalised (deal = (country, partner, stage) F1; the README has relevance too):
 | real14   | 50 | 0.750 (2026.12.13) | (being developed on) |
 | fresh15  | 50 | 0.745 (2026.12.13) | (being developed on) |
 | real16   | 45 | 0.701 (2026.12.13) | (being developed on) |
+| real17   | 50 | 0.713 (2026.12.16) | (being developed on) |
+| fresh18  | 50 | 0.714 (2026.12.16) | (being developed on) |
 
 The floors below pin what the rules reach on the developed sets, so that a regression fails. The
 first-scored figures are the honest measure of accuracy on unseen news; every set here has now
