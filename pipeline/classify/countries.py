@@ -30,6 +30,7 @@ _POSSESSIVE = re.compile(r"^'s?\s+")
 _LOCATION = re.compile(
     r"\b(?:in|into|from|across|throughout|outside|inside|within|near|around|via|at|en|au|aux|à|dans|"
     r"desde|hacia|over|off|beyond|based in|headquartered in|born in|next to|cerca de|cerca del|près de|près du|"
+    r"em|no|na|nos|nas|"  # Portuguese: "em Seattle, nos Estados Unidos"
     r"próximo a|junto a)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+|las\s+)?$",
     re.IGNORECASE)
 _TRAVEL = re.compile(r"\b(?:visit|visits|visited|trip|trips|travel(?:led|ed)?|flew|flocked|came|went|exports?|shipments?|"
