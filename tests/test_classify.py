@@ -181,7 +181,7 @@ def test_possible_or_future_stage_is_not_reported(sentence: str, not_stage: str)
     ("Morocco's minister held talks with OpenAI in New York on the sidelines of the UN General Assembly on AI.",
      {("MA", "OpenAI", "talks")}),
     # Portuguese places
-    ("O Governo do Piauí assinou, em Seattle, nos Estados Unidos, um memorando de entendimento com a Amazon Web "
+    ("O Governo do Piauí assinou nesta terça-feira, em Seattle, nos Estados Unidos, um memorando de entendimento com a Amazon Web "
      "Services para o uso de inteligência artificial.", {("BR", "Amazon Web Services", "mou")}),
     # where a person came from
     ("Le contrat a été paraphé à Abidjan par le ministre ivoirien et par le patron de Core42, venu spécialement des "
