@@ -161,7 +161,7 @@ STORY_RECALL_FLOORS = {
     "holdout.jsonl": 1.0, "holdout2.jsonl": 0.75, "holdout3.jsonl": 1.0, "holdout4.jsonl": 1.0,
     "holdout5.jsonl": 0.5, "fresh6.jsonl": 0.9, "real7.jsonl": 1.0, "real8.jsonl": 1.0, "fresh9.jsonl": 1.0,
     "real10.jsonl": 1.0, "fresh11.jsonl": 1.0, "real12.jsonl": 1.0, "fresh13.jsonl": 1.0,
-    "real14.jsonl": 0.81, "fresh15.jsonl": 0.91, "real16.jsonl": 1.0,
+    "real14.jsonl": 0.81, "fresh15.jsonl": 0.91, "real16.jsonl": 1.0, "real17.jsonl": 0.86, "fresh18.jsonl": 0.71,
 }
 
 
