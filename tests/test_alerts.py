@@ -15,7 +15,7 @@ from werkzeug import Request, Response
 from pipeline import alerts as alerts_module
 from pipeline.cli import main
 
-SEED_FEED = Path(__file__).resolve().parents[1] / "seeds" / "feed.xml"
+from seed_run import run, seed_config
 
 
 @pytest.fixture(autouse=True)
@@ -31,30 +31,12 @@ def httpserver(httpserver: HTTPServer) -> HTTPServer:
 
 
 def config(tmp_path: Path, url: str, extra: str = "") -> Path:
-    path = tmp_path / "alerts.toml"
-    path.write_text(f"""
-[database]
-path = "deals.db"
-
-[[sources]]
-name = "seed-feed"
-kind = "feed"
-url = "{SEED_FEED.as_posix()}"
-full_text = "never"
-
-[[alerts]]
+    return seed_config(tmp_path, f"""
 name = "team"
 url = "{url}"
 retries = 1
 {extra}
-""", encoding="utf-8")
-    return path
-
-
-def run(path: Path) -> str:
-    result = CliRunner().invoke(main, ["run", "--config", str(path)])
-    assert result.exit_code == 0, result.output
-    return result.output
+""")
 
 
 def received(httpserver: HTTPServer) -> list[Request]:

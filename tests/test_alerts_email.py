@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from pipeline import alerts as alerts_module
 from pipeline.cli import main
 
-SEED_FEED = Path(__file__).resolve().parents[1] / "seeds" / "feed.xml"
+from seed_run import run, seed_config
 
 
 @pytest.fixture(autouse=True)
@@ -112,18 +112,7 @@ def smtp_server(ca: trustme.CA) -> Iterator[Any]:
 
 def config(tmp_path: Path, port: int, extra: str = "", security: str = "none", retries: int = 1,
            timeout: float = 5) -> Path:
-    path = tmp_path / "alerts.toml"
-    path.write_text(f"""
-[database]
-path = "deals.db"
-
-[[sources]]
-name = "seed-feed"
-kind = "feed"
-url = "{SEED_FEED.as_posix()}"
-full_text = "never"
-
-[[alerts]]
+    return seed_config(tmp_path, f"""
 name = "desk"
 kind = "email"
 host = "localhost"
@@ -134,14 +123,7 @@ to = ["desk@newsroom.example", "editor@newsroom.example"]
 retries = {retries}
 timeout = {timeout}
 {extra}
-""", encoding="utf-8")
-    return path
-
-
-def run(path: Path) -> str:
-    result = CliRunner().invoke(main, ["run", "--config", str(path)])
-    assert result.exit_code == 0, result.output
-    return result.output
+""")
 
 
 def listing(path: Path) -> list[list[str]]:
