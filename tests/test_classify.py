@@ -1172,3 +1172,17 @@ def test_a_mobile_network_deal_is_not_an_ai_deal_even_in_an_article_about_ai() -
     text = ("Côte d'Ivoire : l'État signe avec ZTE pour couvrir 1 000 localités en 4G. Le pays mise aussi sur "
             "l'intelligence artificielle, selon sa stratégie nationale.")
     assert tag(text) == set()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Greece signed a memorandum of understanding with OpenAI that could put ChatGPT Edu in the hands of "
+     "secondary-school teachers.", {("GR", "OpenAI", "mou")}),
+    ("The Philippines' DICT signed a memorandum of understanding with Microsoft to prepare a trial of AI tools "
+     "in selected government agencies.", {("PH", "Microsoft", "mou")}),
+    ("El presidente argentino, Javier Milei, mantuvo reuniones con los responsables de OpenAI durante su visita a "
+     "California para hablar de inteligencia artificial.", {("AR", "OpenAI", "talks")}),
+    ("Bancolombia, la mayor entidad financiera de Colombia, firmó un acuerdo con Anthropic para dar acceso a Claude "
+     "a sus empleados.", set()),
+])
+def test_possible_launches_selected_as_an_adjective_visits_and_a_banks_country(text: str, expected: set) -> None:
+    assert tag(text) == expected

@@ -34,7 +34,11 @@ _LOCATION = re.compile(
     r"próximo a|junto a)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+|las\s+)?$",
     re.IGNORECASE)
 _TRAVEL = re.compile(r"\b(?:visit|visits|visited|trip|trips|travel(?:led|ed)?|flew|flocked|came|went|exports?|shipments?|"
-                     r"returned|moved|expand(?:ed|ing)?|relocat\w*)\s+to\s+(?:the\s+)?$", re.IGNORECASE)
+                     r"returned|moved|expand(?:ed|ing)?|relocat\w*)\s+to\s+(?:the\s+)?$|"
+                     # "durante su visita a California", "lors d'une visite aux États-Unis", "viagem aos EUA"
+                     r"\b(?:visitas?|viajes?|gira|visites?|voyages?|déplacement|viagem|viagens)\s+"
+                     r"(?:oficial\s+|officielle?\s+)?(?:a|al|à|au|aux|en|por|ao|aos|à|às|na|no|nos|nas)\s+"
+                     r"(?:la\s+|el\s+|los\s+|las\s+|l')?$", re.IGNORECASE)
 # "le directeur général, venu spécialement des Émirats": where a person comes from is no party.
 _ORIGIN = re.compile(
     r"\b(?:venue?s?|arrivée?s?|procedentes?|llegad[oa]s?|venid[oa]s?|vind[oa]s?|chegad[oa]s?)\s+"
@@ -58,7 +62,8 @@ _HYPHENATED = re.compile(r"\w-$")
 _ORG_OF = re.compile(
     r"\b(?<!central\s)(?<!national\s)(?<!development\s)(?:bank|banks|lender|lenders|insurer|insurers|retailer|"
     r"retailers|carrier|carriers|airline|airlines|conglomerate|banco|bancos|banque|banques|aseguradora|"
-    r"operador|opérateur|minorista|aerolínea)\s+(?:of|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$")
+    r"operador|opérateur|minorista|aerolínea|entidad(?:es)?\s+financieras?|financiera|group|grupo|groupe|company|"
+    r"empresa|firm|société|compañía|telco)\s+(?:of|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$")
 # "across the kingdom and the United States": a country coordinated with a place is a place too.
 # "una gira por empresas tecnológicas de Estados Unidos", "tech companies from the US": the country
 # says where the companies are from; the state does not act.

@@ -115,6 +115,9 @@ _COMPARED_CLAUSE = re.compile(r"\b(?:the\s+one|those|el\s+que|la\s+que|los\s+que
                               r"celle\s+que|ceux\s+que|o\s+que|a\s+que)\b", re.IGNORECASE)
 _COMPARED_AFTER = re.compile(r"\s+(?:comparable|similaire|semblable|similar|parecido|parecida|análogo|análoga|"
                              r"équivalent|equivalente)\b", re.IGNORECASE)
+_POSSIBILITY = re.compile(r"could|would|may|might|pourrait|pourraient|podría|podrían|poderia|poderiam",
+                          re.IGNORECASE)
+_ADJECTIVE_SELECTED = re.compile(r"\b(?:in|at|to|for|among|across|some|several|the|a)\s+selected$", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # A negation governs every noun of a list it heads: "no existe convenio, negociación ni reunión".
 _LIST_JOIN = r"(?:,\s*|\s+(?:or|nor|ou|o|ni)\s+)"
@@ -218,6 +221,12 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
             return "modal"
     if _inside(tokens, "modal", cue.start, cue.end):
         return "modal"
+    if cue.stage == "launched":
+        farther = _near_before(text, tokens, "modal", cue.start, MODAL_WINDOW + 3, floor)
+        if farther is not None and _POSSIBILITY.fullmatch(text[farther.start:farther.end]):
+            return "modal"  # "a memorandum that could put ChatGPT Edu in the hands of teachers"
+    if cue.stage == "agreement" and _ADJECTIVE_SELECTED.search(text[max(floor, cue.start - 12):cue.end]):
+        return "adjective"  # "a trial in selected government agencies"
     if _DENIED_REPORT.search(text[floor:cue.start]):
         return "denied"
     if cue.stage in ("mou", "agreement") and _MODAL_AFTER.match(text[cue.end:cue.end + 80]):
