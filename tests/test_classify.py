@@ -1186,3 +1186,9 @@ def test_a_mobile_network_deal_is_not_an_ai_deal_even_in_an_article_about_ai() -
 ])
 def test_possible_launches_selected_as_an_adjective_visits_and_a_banks_country(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+def test_a_deal_with_a_price_is_binding_even_beside_a_memorandum() -> None:
+    text = ("Saudi Arabia's Humain signed a SAR 7.5bn deal with AMD for AI chips. Humain also signed a "
+            "memorandum of understanding with AMD on research.")
+    assert tag(text) == {("SA", "AMD", "agreement")}

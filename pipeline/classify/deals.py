@@ -44,7 +44,8 @@ NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "deux": 2,
 _COUNTED = re.compile(
     r"\b(?P<n>" + "|".join(NUMBER_WORDS) + r"|[2-6])\s+(?:[\w'-]+\s+){0,3}?(?:deals|agreements|memorand\w*|MoUs|"
     r"contracts|firms|companies|partners|accords|protocoles|conventions|contrats|entreprises|sociétés|acuerdos|"
-    r"convenios|memorandos|protocolos|contratos|empresas|compañías|firmas|acordos)\b", re.IGNORECASE)
+    r"convenios|memorandos|protocolos|contratos|empresas|compañías|firmas|acordos|documents|textes|documentos|"
+    r"textos|texts)\b", re.IGNORECASE)
 _LIST_LINK = re.compile(r"\s*(?:,|and|et|y|e|&)?\s*")
 _OTHER_ORG = re.compile(r"\b(?:with|between|and|avec|et|con|entre|y)\s+(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+)*)")
 # "signed agreements with several African banks": the counterpart is named, and it is not a state.

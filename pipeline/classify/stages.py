@@ -118,6 +118,9 @@ _COMPARED_AFTER = re.compile(r"\s+(?:comparable|similaire|semblable|similar|pare
 _POSSIBILITY = re.compile(r"could|would|may|might|pourrait|pourraient|podría|podrían|poderia|poderiam",
                           re.IGNORECASE)
 _ADJECTIVE_SELECTED = re.compile(r"\b(?:in|at|to|for|among|across|some|several|the|a)\s+selected$", re.IGNORECASE)
+_PRICE = re.compile(r"(?:[$€£¥]|\b(?:US|A|C|R|NZ|S|HK)\$|\b[A-Z]{3}\s?)\d[\d.,]*\s?(?:bn|billion|million|m|mn)?\b|"
+                    r"\b\d[\d.,]*\s?(?:bn|billion|million|milliards?|millions?|millones|mil\s+millones)\s+"
+                    r"(?:de\s+|d')?(?:dollars?|euros?|dólares|riyals?|dirhams?|rupees?|pesos|reais|francs?)\b")
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # A negation governs every noun of a list it heads: "no existe convenio, negociación ni reunión".
 _LIST_JOIN = r"(?:,\s*|\s+(?:or|nor|ou|o|ni)\s+)"
@@ -317,7 +320,9 @@ def _noun_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
             found = not _TO_BEFORE.search(text[max(0, token.start - 4):token.start]) and not (
                 talked_cue is not None and talked_cue.value == "talks")
         if found:
-            cues.append(Cue("agreement", strength, start, end))
+            # "signs SAR 7.5bn AMD deal": a deal with a price is binding, not a memorandum's other name
+            priced = strength == "generic" and _PRICE.search(text, start, end)
+            cues.append(Cue("agreement", "strong" if priced else strength, start, end))
     return cues
 
 
