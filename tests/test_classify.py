@@ -1192,3 +1192,16 @@ def test_a_deal_with_a_price_is_binding_even_beside_a_memorandum() -> None:
     text = ("Saudi Arabia's Humain signed a SAR 7.5bn deal with AMD for AI chips. Humain also signed a "
             "memorandum of understanding with AMD on research.")
     assert tag(text) == {("SA", "AMD", "agreement")}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Le Bénin lance un assistant vocal en fon pour l'état civil. Les usagers appellent un numéro gratuit. "
+     "L'outil a été conçu avec la start-up Lelapa AI, spécialisée dans les langues africaines.",
+     {("BJ", "Lelapa AI", "launched")}),
+    ("Ivory Coast signed a memorandum of understanding with Cassava Technologies on an AI factory, with the "
+     "project's cost put at about $300 million.", {("CI", "Cassava Technologies", "mou")}),
+    ("Ivory Coast's digital ministry signed a memorandum with Cassava Technologies on an AI factory, the Ivorian "
+     "government said. Officials cited as a model the memorandum Cassava concluded with Rwanda's government.", {("CI", "Cassava Technologies", "mou")}),
+])
+def test_what_a_launch_was_built_with_an_estimate_and_a_model_deal(text: str, expected: set) -> None:
+    assert tag(text) == expected

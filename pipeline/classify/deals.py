@@ -79,8 +79,9 @@ _DEAL_AFTER = re.compile(r"\s+(?:(?:the|its|their|this|that|le|la|les|l'|son|sa|
 _BUILT_ON = re.compile(
     r"\b(?:built|developed|designed|powered|based|running|runs|hosted|trained)\s+(?:(?:it|them)\s+)?"
     r"(?:with|on|by|using|upon)\b|\b(?:bâtie?s?|construite?s?|développée?s?|basée?s?|fondée?s?|propulsée?s?|"
-    r"hébergée?s?)\s+(?:sur|avec|par)\b|\b(?:construid[oa]s?|desarrollad[oa]s?|basad[oa]s?|impulsad[oa]s?|"
-    r"alojad[oa]s?)\s+(?:con|sobre|en|por)\b|"
+    r"hébergée?s?|conçue?s?|créée?s?)\s+(?:sur|avec|par)\b|\b(?:construid[oa]s?|desarrollad[oa]s?|basad[oa]s?|"
+    r"impulsad[oa]s?|alojad[oa]s?|cread[oa]s?|diseñad[oa]s?|contratad[oa]s?)\s+(?:con|sobre|en|por|a)\b|"
+    r"\bcon\s+tecnolog[ií]a\s+de\b|\bavec\s+la\s+technologie\s+de\b|\bcom\s+tecnologia\s+d[ao]\b|"
     # "gives pupils accounts on OpenAI's ChatGPT Edu": what users of the launched service get is the partner's
     r"\b(?:access\s+to|accounts\s+on|accounts\s+for|licen[cs]es\s+(?:for|to)|subscriptions\s+to|supplied\s+by|"
     r"provided\s+by|accès\s+à|comptes\s+sur|licences\s+(?:de|pour)|fourni(?:e|s|es)?\s+par|acceso\s+a|"
@@ -94,7 +95,7 @@ _NON_AI_OBJECT = re.compile(
     r"[2-5]G|LTE|fibre\s+optique|fibra\s+óptica|fib(?:er|re)[- ]optic|réseau\s+mobile|red\s+móvil|"
     r"mobile\s+network|couverture\s+mobile|cobertura\s+móvil)\b",
     re.IGNORECASE)
-BUILT_REACH = 1  # sentences between a launch and the sentence naming what it is built on
+BUILT_REACH = 2  # sentences between a launch and the sentence naming what it is built on
 UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
 SUBJECT_GAP = 3  # words between a company and its undertaking verb ("Microsoft, for its part, will train")
 SIGNED = frozenset({"mou", "agreement"})

@@ -121,6 +121,7 @@ _ADJECTIVE_SELECTED = re.compile(r"\b(?:in|at|to|for|among|across|some|several|t
 _PRICE = re.compile(r"(?:[$€£¥]|\b(?:US|A|C|R|NZ|S|HK)\$|\b[A-Z]{3}\s?)\d[\d.,]*\s?(?:bn|billion|million|m|mn)?\b|"
                     r"\b\d[\d.,]*\s?(?:bn|billion|million|milliards?|millions?|millones|mil\s+millones)\s+"
                     r"(?:de\s+|d')?(?:dollars?|euros?|dólares|riyals?|dirhams?|rupees?|pesos|reais|francs?)\b")
+_ESTIMATE = re.compile(r"\s+(?:it\s+)?at\b", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # A negation governs every noun of a list it heads: "no existe convenio, negociación ni reunión".
 _LIST_JOIN = r"(?:,\s*|\s+(?:or|nor|ou|o|ni)\s+)"
@@ -327,8 +328,9 @@ def _noun_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
 
 
 def _money_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
+    # "the project's cost put at about $300m" estimates a cost; nobody commits the money
     return [Cue("agreement", "strong", t.start, t.end) for t in tokens
-            if t.has("money") and _MONEY.match(text[t.end:t.end + 60])]
+            if t.has("money") and _MONEY.match(text[t.end:t.end + 60]) and not _ESTIMATE.match(text, t.end)]
 
 
 def _trial_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
