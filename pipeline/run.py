@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +27,7 @@ from pipeline import dedupe, store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
 from pipeline.corpus import published_text, read_jsonl, record_problem
-from pipeline.dedupe import DedupeSettings, FeatureCache, StoryClusterer, StoryItem
+from pipeline.dedupe import DedupeSettings, StoredStories, StoryClusterer, StoryItem
 from pipeline.errors import DatabaseError, DealwatchError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 IMPORT_BATCH = 1000
+EPOCH = date(1970, 1, 1)  # story windows are numbered in days since, as the clusterer's day buckets are
 PARALLEL_IMPORT_LINES = 2000  # below this, starting worker processes costs more than it saves
 Classifier = Callable[[list[Article]], list[Classification]]
 T = TypeVar("T")
@@ -108,9 +109,9 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
     the `concurrency` feed fetchers, so the feeds of other hosts keep coming meanwhile.
     """
     concurrency = min(settings.http.concurrency, len(sources))
-    cache = FeatureCache()  # each stored article's story features, computed once per run
+    stories = StoredStories(settings.dedupe)  # each stored article read and indexed once per run
     if concurrency < 2:
-        return [run_source(db, fetcher, source, settings, cache) for source in sources]
+        return [run_source(db, fetcher, source, settings, stories) for source in sources]
     outcomes: dict[str, SourceOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
     builds = ThreadPoolExecutor(max_workers=concurrency * max(1, settings.http.workers), thread_name_prefix="build")
@@ -136,7 +137,7 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
                         job.entries = fresh_entries(db, job.entries)
                         pending[builds.submit(job.build, fetcher)] = job
                         continue
-                    outcomes[job.source.name] = job.finish(db, cache)
+                    outcomes[job.source.name] = job.finish(db, stories)
                 except DatabaseError:
                     raise
                 except Exception as exc:
@@ -167,7 +168,7 @@ def by_host_turns(sources: list[Source]) -> list[Source]:
 
 
 def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings,
-               cache: FeatureCache | None = None) -> SourceOutcome:
+               stories: StoredStories | None = None) -> SourceOutcome:
     """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
     job = SourceJob(source, settings)
     try:
@@ -176,7 +177,7 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
         if job.parsed_ok:
             job.entries = fresh_entries(db, job.entries)
             job.build(fetcher)
-        return job.finish(db, cache)
+        return job.finish(db, stories)
     except DatabaseError:
         raise  # the database itself is failing, not this source: the run stops with its one-line reason
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
@@ -222,11 +223,11 @@ class SourceJob:
                                                       article.lang, min_confidence=self.settings.min_confidence)
         self.stage = "built"
 
-    def finish(self, db: store.Database, cache: FeatureCache | None = None) -> SourceOutcome:
+    def finish(self, db: store.Database, stories: StoredStories | None = None) -> SourceOutcome:
         """Fold the articles into stories and store the batch in one transaction; return the outcome."""
         if self.parsed_ok:
             prepare_batch(db, self.batch, self.articles, self.settings.dedupe,
-                          partial(classify_missing, min_confidence=self.settings.min_confidence), cache)
+                          partial(classify_missing, min_confidence=self.settings.min_confidence), stories)
         return self.outcome(store.save_batch(db, self.batch))
 
     def fail(self, db: store.Database, exc: Exception) -> SourceOutcome:
@@ -334,7 +335,7 @@ def classify_missing(articles: list[Article], min_confidence: float | None = Non
 
 
 def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings,
-                  classify: Classifier = classify_each, cache: FeatureCache | None = None) -> None:
+                  classify: Classifier = classify_each, stories: StoredStories | None = None) -> None:
     """Fill `batch` with the distinct new articles (classified, with story refs) and the URLs of known copies."""
     distinct = merge_exact_copies(articles)
     by_url, by_hash = store.find_articles(db, (u for a in distinct for u in [a.url, *a.urls]),
@@ -348,7 +349,7 @@ def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article
         batch.articles.append(article)
     for article, result in zip(batch.articles, classify(batch.articles)):
         article.classification = result
-    batch.story_refs = assign_stories(db, batch.articles, dedupe, cache)
+    batch.story_refs = assign_stories(db, batch.articles, dedupe, stories)
 
 
 def merge_exact_copies(articles: list[Article]) -> list[Article]:
@@ -369,19 +370,18 @@ def merge_exact_copies(articles: list[Article]) -> list[Article]:
 
 
 def assign_stories(db: store.Database, articles: list[Article], settings: DedupeSettings,
-                   cache: FeatureCache | None = None) -> list[int | str]:
+                   stories: StoredStories | None = None) -> list[int | str]:
     """Return a story ref per article: a stored story id, or a batch-local key for a new story.
 
-    Pass one `cache` to the batches of a run, so each stored article's features are computed once.
+    Pass one `stories` to the batches of a run, so each stored article is read and indexed once.
     """
     if not articles:
         return []
     dates = [a.published_at or a.fetched_at for a in articles]
     window = timedelta(days=settings.window_days)
-    start = (store.parse_iso(_as_datetime(min(dates))) - window).strftime("%Y-%m-%d")
-    end = (store.parse_iso(_as_datetime(max(dates))) + window).strftime("%Y-%m-%dT23:59:59Z")
-    clusterer = StoryClusterer(settings, cache=cache)
-    clusterer.preload(_stored_item(row) for row in store.story_window(db, start, end))
+    first = (store.parse_iso(_as_datetime(min(dates))) - window).date()
+    last = (store.parse_iso(_as_datetime(max(dates))) + window).date()
+    clusterer = window_clusterer(db, StoredStories(settings) if stories is None else stories, first, last)
     refs: dict[int, int | str] = {}
     for index in sorted(range(len(articles)), key=lambda i: dates[i]):
         item = story_item(f"new:{index}", articles[index])
@@ -390,6 +390,30 @@ def assign_stories(db: store.Database, articles: list[Article], settings: Dedupe
         refs[index] = int(story) if story.isdigit() else story
         clusterer.add(replace(item, story_id=story))
     return [refs[i] for i in range(len(articles))]
+
+
+def window_clusterer(db: store.Database, stories: StoredStories, first: date, last: date) -> StoryClusterer:
+    """Return a clusterer holding the stored articles of days first..last, reading into `stories` what it lacks."""
+    first_day, last_day = (first - EPOCH).days, (last - EPOCH).days
+    stories.retain(first_day, last_day)
+    if stories.last_id is None:
+        stories.last_id = store.last_article_id(db)
+    else:  # stored since the last batch (by this run: the database is locked), on days already held
+        rows = store.story_rows_after(db, stories.last_id)
+        stories.add(_stored_item(row) for row in rows)
+        stories.last_id = max((row["id"] for row in rows), default=stories.last_id)
+    for low, high in stories.missing_days(first_day, last_day):
+        rows = store.story_window(db, _day(low), f"{_day(high)}T23:59:59Z", limit=None)
+        stories.load(low, high, (_stored_item(row) for row in rows))
+    if stories.count(first_day, last_day) <= store.STORY_WINDOW_LIMIT:
+        return stories.clusterer(first_day, last_day)
+    clusterer = StoryClusterer(stories.settings)  # a crowded window holds only its newest articles
+    clusterer.preload(_stored_item(row) for row in store.story_window(db, f"{first}", f"{last}T23:59:59Z"))
+    return clusterer
+
+
+def _day(number: int) -> str:
+    return (EPOCH + timedelta(days=number)).isoformat()
 
 
 def story_item(key: str, article: Article) -> StoryItem:
@@ -523,10 +547,10 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
     summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
     try:
-        cache = FeatureCache()  # each stored article's story features, computed once per import
+        stories = StoredStories(settings.dedupe)  # each stored article read and indexed once per import
         with classifier_pool(workers, settings.min_confidence) as classify:
             for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary, cache)
+                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary, stories)
                 summary.last_line = chunk[-1][0]
                 if progress:
                     progress(len(chunk))
@@ -537,10 +561,10 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
 
 def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path, fetched_at: str,
                   settings: Settings, classify: Classifier, summary: ImportSummary,
-                  cache: FeatureCache | None = None) -> None:
+                  stories: StoredStories | None = None) -> None:
     source = f"import:{path.name}"
     try:
-        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify, cache)
+        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify, stories)
     except DealwatchError:  # the database cannot be written: no line would fare better
         raise
     except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
@@ -567,10 +591,10 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
 
 
 def _import_entries(db: store.Database, entries: list[Entry], source: str, fetched_at: str, settings: Settings,
-                    classify: Classifier, cache: FeatureCache | None = None) -> int:
+                    classify: Classifier, stories: StoredStories | None = None) -> int:
     articles = [make_article(entry, source, fetched_at) for entry in entries]
     batch = store.Batch(source=source, started_at=fetched_at)
-    prepare_batch(db, batch, articles, settings.dedupe, classify, cache)
+    prepare_batch(db, batch, articles, settings.dedupe, classify, stories)
     return store.save_batch(db, batch)
 
 
