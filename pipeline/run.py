@@ -42,6 +42,7 @@ LOGGER = logging.getLogger(__name__)
 IMPORT_BATCH = 1000
 EPOCH = date(1970, 1, 1)  # story windows are numbered in days since, as the clusterer's day buckets are
 PARALLEL_IMPORT_LINES = 2000  # below this, starting worker processes costs more than it saves
+RUN_PARALLEL_BATCH = 20  # a run classifies a source's batch this large in worker processes
 Classifier = Callable[[list[Article]], list[Classification]]
 T = TypeVar("T")
 
@@ -102,8 +103,9 @@ def run_once(settings: Settings, db: store.Database, *, source_names: Iterable[s
 def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], settings: Settings) -> list[SourceOutcome]:
     """Return each source's outcome (in the given order), running up to `[http] concurrency` sources at once.
 
-    Workers do the network and the per-article work (fetch, parse, pages, extract, classify); this
-    thread does every database read and write, so story assignment sees every batch stored before
+    Threads do the network and the per-article work (fetch, parse, pages, extract), worker processes
+    classify (each batch of RUN_PARALLEL_BATCH articles or more; see ClassifierPool); this thread
+    does every database read and write, so story assignment sees every batch stored before
     it and each source's batch is one transaction, as in a run one source after another. A source
     waiting for its pages (queued on the fetcher's per-host lanes) holds a build worker, not one of
     the `concurrency` feed fetchers, so the feeds of other hosts keep coming meanwhile.
@@ -112,11 +114,17 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
     stories = StoredStories(settings.dedupe)  # each stored article read and indexed once per run
     if concurrency < 2:
         return [run_source(db, fetcher, source, settings, stories) for source in sources]
+    with classifier_pool(os.cpu_count() or 1, settings.min_confidence, RUN_PARALLEL_BATCH) as classifiers:
+        return _run_concurrently(db, fetcher, sources, settings, concurrency, classifiers, stories)
+
+
+def _run_concurrently(db: store.Database, fetcher: Fetcher, sources: list[Source], settings: Settings,
+                      concurrency: int, classifiers: ClassifierPool, stories: StoredStories) -> list[SourceOutcome]:
     outcomes: dict[str, SourceOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
     builds = ThreadPoolExecutor(max_workers=concurrency * max(1, settings.http.workers), thread_name_prefix="build")
     try:
-        pending: dict[Future[None], SourceJob] = {}
+        pending: dict[Future[Any], SourceJob] = {}
         for source in by_host_turns(sources):
             job = SourceJob(source, settings)
             try:
@@ -132,11 +140,18 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
             for future in done:
                 job = pending.pop(future)
                 try:
-                    future.result()
+                    result = future.result()
                     if job.stage == "downloaded" and job.parsed_ok:
                         job.entries = fresh_entries(db, job.entries)
                         pending[builds.submit(job.build, fetcher)] = job
                         continue
+                    if job.stage == "built":  # the workers classify while this thread stores other batches
+                        job.stage = "classifying"
+                        pending[classifiers.submit(job.articles)] = job
+                        continue
+                    if job.stage == "classifying":
+                        for article, classification in zip(job.articles, result):
+                            article.classification = classification
                     outcomes[job.source.name] = job.finish(db, stories)
                 except DatabaseError:
                     raise
@@ -195,7 +210,7 @@ class SourceJob:
         self.result = FetchResult(url=source.url, status="error")
         self.batch = store.Batch(source=source.name, started_at=self.started_at, fetch=self.result)
         self.parsed_ok = False
-        self.stage = "new"  # new -> downloaded -> built
+        self.stage = "new"  # new -> downloaded -> built (-> classifying, when a pool classifies)
         self.entries: list[Entry] = []
         self.articles: list[Article] = []
 
@@ -216,15 +231,12 @@ class SourceJob:
         self.parsed_ok = True
 
     def build(self, fetcher: Fetcher) -> None:
-        """Turn the (fresh) entries into classified articles, fetching pages where needed; no database."""
+        """Turn the (fresh) entries into articles, fetching pages where needed; no database."""
         self.articles = build_articles(fetcher, self.source, self.entries)
-        for article in self.articles:
-            article.classification = classify_article(article.title, article.text, article.published_at,
-                                                      article.lang, min_confidence=self.settings.min_confidence)
         self.stage = "built"
 
     def finish(self, db: store.Database, stories: StoredStories | None = None) -> SourceOutcome:
-        """Fold the articles into stories and store the batch in one transaction; return the outcome."""
+        """Classify the articles not classified yet, fold them into stories, store the batch in one transaction."""
         if self.parsed_ok:
             prepare_batch(db, self.batch, self.articles, self.settings.dedupe,
                           partial(classify_missing, min_confidence=self.settings.min_confidence), stories)
@@ -465,36 +477,76 @@ def import_workers(lines: int) -> int:
     return max(1, os.cpu_count() or 1) if lines >= PARALLEL_IMPORT_LINES else 1
 
 
-@contextmanager
-def classifier_pool(workers: int, min_confidence: float | None = None) -> Iterator[Classifier]:
-    """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1).
+class ClassifierPool:
+    """Classifies batches of articles in worker processes, started on the first batch of `min_batch` or more.
 
-    On any exit, an interrupt included, the workers are gone when this returns: stopped at once
-    (terminate) when the block raised, after their work otherwise. Each worker also ends by itself
-    when this process dies, so a SIGKILL leaves no orphans.
+    Smaller batches (and every batch when `workers` < 2) are classified in the calling thread: starting
+    processes costs more than they save on a few articles. `submit` returns at once with a Future,
+    so the caller clusters and stores one batch while the workers classify the next.
     """
-    if workers < 2:
-        yield partial(classify_each, min_confidence=min_confidence)
-        return
-    # Not "fork": a forked worker would inherit the database lock's descriptor and hold the lock
-    # after its parent died. Forkserver workers start clean and load the vocabularies once each.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = context.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),))
 
-    def classify_parallel(articles: list[Article]) -> list[Classification]:
-        jobs = [(a.title, a.text, a.published_at, a.lang, min_confidence) for a in articles]
-        return pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
+    def __init__(self, workers: int, min_confidence: float | None = None, min_batch: int = 1) -> None:
+        self.workers = workers
+        self.min_confidence = min_confidence
+        self.min_batch = min_batch
+        self._pool: Any = None  # multiprocessing.pool.Pool, once started
+        self._lock = threading.Lock()
 
+    def __call__(self, articles: list[Article]) -> list[Classification]:
+        """Return each article's classification (a `Classifier`)."""
+        return self.submit(articles).result()
+
+    def submit(self, articles: list[Article]) -> Future[list[Classification]]:
+        """Return a Future of each article's classification."""
+        future: Future[list[Classification]] = Future()
+        pool = self._started() if len(articles) >= self.min_batch else None
+        if pool is None:
+            future.set_result(classify_each(articles, self.min_confidence))
+            return future
+        jobs = [(a.title, a.text, a.published_at, a.lang, self.min_confidence) for a in articles]
+        pool.map_async(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * self.workers)),
+                       callback=future.set_result, error_callback=future.set_exception)
+        return future
+
+    def stop(self, abort: bool = False) -> None:
+        """End the workers, if started: at once with `abort` (work in hand is lost), else after their work."""
+        if self._pool is None:
+            return
+        if abort:
+            self._pool.terminate()
+        else:
+            self._pool.close()
+        self._pool.join()
+
+    def _started(self) -> Any:
+        """Return the worker pool, starting it now if need be (None when this process classifies alone)."""
+        if self.workers < 2:
+            return None
+        with self._lock:
+            if self._pool is None:
+                # Not "fork": a forked worker would inherit the database lock's descriptor and hold the lock
+                # after its parent died. Forkserver workers start clean and load the vocabularies once each.
+                methods = multiprocessing.get_all_start_methods()
+                context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+                self._pool = context.Pool(self.workers, initializer=_start_worker, initargs=(os.getpid(),))
+            return self._pool
+
+
+@contextmanager
+def classifier_pool(workers: int, min_confidence: float | None = None, min_batch: int = 1) -> Iterator[ClassifierPool]:
+    """Yield a ClassifierPool of `workers` processes (see there); on any exit, an interrupt included, they are gone.
+
+    The workers are stopped at once (terminate) when the block raised, after their work otherwise.
+    Each worker also ends by itself when this process dies, so a SIGKILL leaves no orphans.
+    """
+    classifiers = ClassifierPool(workers, min_confidence, min_batch)
     try:
-        yield classify_parallel
+        yield classifiers
     except BaseException:
-        pool.terminate()
+        classifiers.stop(abort=True)
         raise
     else:
-        pool.close()
-    finally:
-        pool.join()
+        classifiers.stop()
 
 
 def _start_worker(parent_pid: int) -> None:
