@@ -598,25 +598,71 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
     started = time.monotonic()
     summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
+    source = f"import:{path.name}"
+    stories = StoredStories(settings.dedupe)  # each stored article read and indexed once per import
+
+    def store_chunk(chunk: list[tuple[int, Entry]], ahead: ClassifiedAhead) -> None:
+        _import_chunk(db, chunk, ahead, path, fetched_at, settings, summary, stories)
+        summary.last_line = chunk[-1][0]
+        if progress:
+            progress(len(chunk))
+
     try:
-        stories = StoredStories(settings.dedupe)  # each stored article read and indexed once per import
-        with classifier_pool(workers, settings.min_confidence) as classify:
+        with classifier_pool(workers, settings.min_confidence) as classifiers:
+            # The workers classify each chunk while this process clusters and stores the one before.
+            previous: tuple[list[tuple[int, Entry]], ClassifiedAhead] | None = None
             for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary, stories)
-                summary.last_line = chunk[-1][0]
-                if progress:
-                    progress(len(chunk))
+                ahead = ClassifiedAhead(db, [entry for _, entry in chunk], source, fetched_at, classifiers)
+                if previous is not None:
+                    store_chunk(*previous)
+                previous = (chunk, ahead)
+            if previous is not None:
+                store_chunk(*previous)
     finally:
         summary.elapsed = time.monotonic() - started
     return summary
 
 
-def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path, fetched_at: str,
-                  settings: Settings, classify: Classifier, summary: ImportSummary,
+class ClassifiedAhead:
+    """A chunk's articles, made now and sent to the classifier workers while the chunk before is stored.
+
+    Only the articles not stored yet are classified (a re-import classifies nothing); what the
+    chunk before stores meanwhile is found by `prepare_batch`, as for any duplicate.
+    """
+
+    def __init__(self, db: store.Database, entries: list[Entry], source: str, fetched_at: str,
+                 classifiers: ClassifierPool) -> None:
+        self.error: Exception | None = None
+        self.articles: list[Article] = []
+        self.fresh: list[Article] = []
+        try:
+            self.articles = [make_article(entry, source, fetched_at) for entry in entries]
+            by_url, by_hash = store.find_articles(db, (u for a in self.articles for u in [a.url, *a.urls]),
+                                                  (a.content_hash for a in self.articles))
+            self.fresh = [a for a in self.articles
+                          if not any(u in by_url for u in [a.url, *a.urls]) and a.content_hash not in by_hash]
+            self.classified = classifiers.submit(self.fresh)
+        except DealwatchError:
+            raise
+        except Exception as exc:  # raised again by `articles`, where the chunk falls back to one line at a time
+            self.error = exc
+
+    def result(self) -> list[Article]:
+        """Return the chunk's articles, the fresh ones classified; raise what making or classifying them raised."""
+        if self.error is not None:
+            raise self.error
+        for article, classification in zip(self.fresh, self.classified.result()):
+            article.classification = classification
+        return self.articles
+
+
+def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], ahead: ClassifiedAhead, path: Path,
+                  fetched_at: str, settings: Settings, summary: ImportSummary,
                   stories: StoredStories | None = None) -> None:
     source = f"import:{path.name}"
+    classify = partial(classify_missing, min_confidence=settings.min_confidence)
     try:
-        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify, stories)
+        new = _import_articles(db, ahead.result(), source, fetched_at, settings, classify, stories)
     except DealwatchError:  # the database cannot be written: no line would fare better
         raise
     except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
@@ -625,8 +671,8 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
         LOGGER.warning("a chunk of %d lines failed; importing them one at a time", len(chunk))
         for number, entry in chunk:
             try:
-                new = _import_entries(db, [entry], source, fetched_at, settings,
-                                      partial(classify_each, min_confidence=settings.min_confidence))
+                new = _import_articles(db, [make_article(entry, source, fetched_at)], source, fetched_at, settings,
+                                       classify)
             except DealwatchError:
                 raise
             except Exception as exc:
@@ -642,9 +688,8 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
     summary.duplicates += len(chunk) - new
 
 
-def _import_entries(db: store.Database, entries: list[Entry], source: str, fetched_at: str, settings: Settings,
-                    classify: Classifier, stories: StoredStories | None = None) -> int:
-    articles = [make_article(entry, source, fetched_at) for entry in entries]
+def _import_articles(db: store.Database, articles: list[Article], source: str, fetched_at: str, settings: Settings,
+                     classify: Classifier, stories: StoredStories | None = None) -> int:
     batch = store.Batch(source=source, started_at=fetched_at)
     prepare_batch(db, batch, articles, settings.dedupe, classify, stories)
     return store.save_batch(db, batch)
