@@ -1,13 +1,15 @@
 """Benchmark `dealwatch import` on a generated corpus against a naive ingest of the same data.
 
-Run: .venv/bin/python bench/ingest.py [--articles 20000]
+Run: .venv/bin/python bench/ingest.py [--articles 20000 [100000 ...]]
 
 dealwatch's import normalises, de-duplicates exactly, classifies, clusters into stories and stores
 with full-text search, in one transaction per 1,000 articles. The baseline, measured in the same
 run, is what a first script would do: feedparser parses the same articles from one RSS document,
 then each entry is inserted row by row into a plain SQLite table (one transaction, no indexes,
 no classification, no clustering). The ratio says what the whole pipeline costs per article
-compared with parsing and storing alone.
+compared with parsing and storing alone. Each size is imported by the real command
+(`python -m pipeline import`) in a process of its own, whose peak memory (the largest process:
+dealwatch or one of its classifier workers) is printed with its cost per article against the first size.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,13 +29,8 @@ from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import feedparser
 
-import feedparser  # noqa: E402
-
-from pipeline.config import Settings  # noqa: E402
-from pipeline.run import import_jsonl, import_workers  # noqa: E402
-from pipeline.store import open_db  # noqa: E402
 
 COUNTRIES = ["Morocco", "Kenya", "India", "France", "Brazil", "Saudi Arabia", "Indonesia", "Chile", "Poland", "Japan"]
 PARTNERS = ["OpenAI", "Mistral AI", "Nvidia", "Microsoft", "Google", "Anthropic", "Cohere", "G42"]
@@ -89,30 +88,48 @@ def baseline(records: list[dict[str, str]], folder: Path) -> float:
     return time.perf_counter() - started
 
 
-def dealwatch_import(records: list[dict[str, str]], folder: Path) -> tuple[float, int]:
-    """Return seconds for `dealwatch import` of the records and the articles it stored."""
-    corpus = folder / "corpus.jsonl"
+# Runs one command and prints the peak RSS (KiB) of the largest process it waited for, itself included.
+PEAK = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def dealwatch_import(records: list[dict[str, str]], folder: Path) -> tuple[float, int, int]:
+    """Return seconds for `dealwatch import` of the records (a process of its own), articles stored, peak KiB."""
+    corpus = folder / f"corpus-{len(records)}.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    db = open_db(folder / "dealwatch.db")
+    db = folder / f"dealwatch-{len(records)}.db"
     started = time.perf_counter()
-    summary = import_jsonl(db, corpus, Settings(path=None, db_path=folder / "dealwatch.db"),
-                           workers=import_workers(len(records)))
-    return time.perf_counter() - started, summary.new_articles
+    done = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "pipeline", "import", str(corpus),
+                           "--db", str(db)], cwd=REPO, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"dealwatch import failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    stored = int(sqlite3.connect(db).execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+    return elapsed, stored, int(done.stdout.split()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=20000)
+    parser.add_argument("--articles", type=int, nargs="+", default=[20000])
     args = parser.parse_args()
-    records = generate(args.articles)
+    first_cost = None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        base = baseline(records, folder)
-        ours, stored = dealwatch_import(records, folder)
-    print(f"articles: {len(records)} generated, {stored} stored by dealwatch import")
-    print(f"baseline (feedparser + row-by-row insert): {base:6.1f}s  {len(records) / base:8.0f} articles/s")
-    print(f"dealwatch import (full pipeline):           {ours:6.1f}s  {len(records) / ours:8.0f} articles/s")
-    print(f"ratio dealwatch/baseline throughput: {base / ours:.2f}")
+        for size in args.articles:
+            records = generate(size)
+            if first_cost is None:
+                base = baseline(records, folder)
+                print(f"baseline (feedparser + row-by-row insert), {size} articles: {base:6.1f}s "
+                      f"{size / base:8.0f} articles/s")
+            ours, stored, peak = dealwatch_import(records, folder)
+            cost = ours / size
+            first_cost = first_cost or cost
+            print(f"dealwatch import, {size} articles ({stored} stored), {os.cpu_count()} cores: {ours:6.1f}s "
+                  f"{size / ours:6.0f} articles/s; cost per article x{cost / first_cost:.2f} the first size's; "
+                  f"peak memory {peak / 1024:.0f} MiB")
+            if size == args.articles[0]:
+                print(f"ratio dealwatch/baseline throughput: {base / ours:.2f}")
 
 
 if __name__ == "__main__":

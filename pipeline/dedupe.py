@@ -28,6 +28,7 @@ never by the size of the database):
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import logging
 import math
@@ -487,42 +488,134 @@ def is_same_story(
     return _score(_features(first, settings, moment), _features(second, settings, moment), settings) is not None
 
 
-class FeatureCache:
-    """Stored articles' features, computed once and reused by the clusterers of successive batches.
+class StoredStories:
+    """The stored articles of a run's story windows, indexed once, which each batch's clusterer reads in place.
 
-    A run clusters each source's batch against the stored window; without the cache every batch
-    recomputed the features of every stored article of the window. An entry is reused only for an
-    identical item (same key, text, date, deal keys and story), so an edited article is recomputed.
+    A run (or an import) clusters each batch against the stored articles of its window. Preloading
+    that window into a new clusterer for every batch cost each batch the whole window, so a run was
+    quadratic in its size. This holds each stored article's features once, in day buckets, ordered
+    by (time, id), and `clusterer` gives a batch a StoryClusterer that reads the buckets of its days
+    in place, backwards, in the order the window query returns them (newest first, then highest id):
+    it assigns exactly as one that had preloaded the same articles in that order. Keys are article ids.
     """
 
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[StoryItem, _Features]] = {}
+    def __init__(self, settings: DedupeSettings = DedupeSettings(), now: datetime | None = None) -> None:
+        self.settings = settings
+        self.now = now or datetime.now(timezone.utc)
         self.computed = 0  # features computed, for tests and benches
+        self.last_id: int | None = None  # the caller's bookmark: the highest article id it has read
+        self._days: dict[int, _Bucket] = {}  # loaded days (days since the epoch), each holding all its articles
+        self._features: dict[str, _Features] = {}
+        self._order: dict[str, tuple[str, int]] = {}  # key -> (time, id), the order of every list below
+        self._stories: dict[str, list[_Features]] = {}  # story id -> held members
+        self._expected: dict[StoryItem, _Features] = {}  # features of the articles a batch is storing, by content
 
-    def features(self, item: StoryItem, settings: DedupeSettings, now: datetime) -> _Features:
-        """Return the item's features, computed now only when this item was not seen as it is."""
-        entry = self._entries.get(item.key)
-        if entry is not None and entry[0] == item:
-            return entry[1]
-        self.computed += 1
-        features = _features(item, settings, now)
-        self._entries[item.key] = (item, features)
-        return features
+    def __len__(self) -> int:
+        """Return the number of stored articles held."""
+        return len(self._features)
 
-    def retain(self, keys: Iterable[str]) -> None:
-        """Forget every entry but those of `keys` (the window just loaded), so the cache stays the window's size."""
-        kept = set(keys)
-        self._entries = {key: entry for key, entry in self._entries.items() if key in kept}
+    def count(self, first: int, last: int) -> int:
+        """Return the number of articles held on days first..last."""
+        return sum(len(bucket.items) for day, bucket in self._days.items() if first <= day <= last)
+
+    def missing_days(self, first: int, last: int) -> list[tuple[int, int]]:
+        """Return the runs (first, last day) of days between first and last that are not loaded."""
+        runs: list[tuple[int, int]] = []
+        for day in range(first, last + 1):
+            if day in self._days:
+                continue
+            if runs and runs[-1][1] == day - 1:
+                runs[-1] = (runs[-1][0], day)
+            else:
+                runs.append((day, day))
+        return runs
+
+    def load(self, first: int, last: int, items: Iterable[StoryItem]) -> None:
+        """Hold `items`, every stored article of days first..last: those days are loaded from now on."""
+        for day in range(first, last + 1):
+            self._days.setdefault(day, _Bucket())
+        self.add(items)
+
+    def add(self, items: Iterable[StoryItem]) -> None:
+        """Hold stored articles (story_id set) of loaded days, each in its place; others wait for their day's `load`."""
+        for item in sorted(items, key=_rank):  # mostly appended, then
+            if item.key in self._features:
+                continue
+            bucket = self._days.get(math.floor(_parse_day(item.published_at, self.now)))
+            if bucket is None:
+                continue
+            if not item.story_id:
+                raise ValueError(f"article {item.key!r} has no story_id: only stored articles are held")
+            expected = self._expected.get(replace(item, key="", story_id=None))
+            if expected is not None:
+                features = replace(expected, key=item.key, story_id=item.story_id)
+            else:
+                features = _features(item, self.settings, self.now)
+                self.computed += 1
+            self._features[item.key] = features
+            self._order[item.key] = _rank(item)
+            self._insert(bucket.items, features)
+            for token in features.blocking_keys():
+                self._insert(bucket.postings.setdefault(token, []), features)
+            self._insert(self._stories.setdefault(features.story_id, []), features)
+        self._expected.clear()
+
+    def expect(self, item: StoryItem, features: _Features) -> None:
+        """Remember the features a batch computed for an article it is about to store, for `add` to reuse."""
+        self._expected[replace(item, key="", story_id=None)] = features
+
+    def retain(self, first: int, last: int) -> None:
+        """Forget the days outside first..last, so what is held stays the size of the window in use."""
+        touched = set()
+        for day in [day for day in self._days if not first <= day <= last]:
+            for features in self._days.pop(day).items:
+                del self._features[features.key], self._order[features.key]
+                touched.add(features.story_id)
+        for story_id in touched:
+            members = [features for features in self._stories[story_id] if features.key in self._features]
+            if members:
+                self._stories[story_id] = members
+            else:
+                del self._stories[story_id]
+
+    def clusterer(self, first: int, last: int, now: datetime | None = None) -> StoryClusterer:
+        """Return a clusterer holding the articles of days first..last, as if preloaded from the window query."""
+        return StoryClusterer(self.settings, now, stored=self, days=range(first, last + 1))
+
+    def held(self, key: str, days: Mapping[int, _Bucket]) -> _Features | None:
+        """Return the features of a held article if its day is among `days`."""
+        features = self._features.get(key)
+        return features if features is not None and math.floor(features.day) in days else None
+
+    def members(self, story_id: str, days: Mapping[int, _Bucket]) -> list[_Features]:
+        """Return the held members of a story whose day is among `days`, in the window query's order."""
+        return [features for features in reversed(self._stories.get(story_id, []))
+                if math.floor(features.day) in days]
+
+    def _insert(self, items: list[_Features], features: _Features) -> None:
+        """Insert features into a list kept in (time, id) order."""
+        if not items or self._order[items[-1].key] < self._order[features.key]:
+            items.append(features)
+        else:
+            bisect.insort(items, features, key=lambda held: self._order[held.key])
+
+
+def _rank(item: StoryItem) -> tuple[str, int]:
+    """Return where a stored article comes in the story window query's order, read backwards: (time, id)."""
+    return (item.published_at or "", int(item.key))
 
 
 class StoryClusterer:
     """Assigns articles to stories against the articles it holds (preloaded or added), one at a time."""
 
     def __init__(self, settings: DedupeSettings = DedupeSettings(), now: datetime | None = None,
-                 cache: FeatureCache | None = None) -> None:
+                 stored: StoredStories | None = None, days: range = range(0)) -> None:
         self.settings = settings
-        self.cache = cache  # stored articles' features across clusterers (one per batch), if given
         self.now = now or datetime.now(timezone.utc)  # stands in for a missing published_at
+        # Stored articles read in place (see StoredStories), held before anything preloaded or added.
+        self._stored = stored
+        self._stored_buckets = {day: stored._days[day] for day in days if day in stored._days} if stored else {}
+        self._built: set[str] = set()  # stories whose stored members were gathered (see _story)
         self.assigned = 0  # articles passed to `assign`
         self.compared = 0  # candidate pairs scored, for the bench
         self._buckets: dict[int, _Bucket] = {}
@@ -533,24 +626,17 @@ class StoryClusterer:
 
     def __len__(self) -> int:
         """Return the number of articles held (not yet evicted)."""
-        return len(self._held)
+        return len(self._held) + sum(len(bucket.items) for bucket in self._stored_buckets.values())
 
     def preload(self, items: Iterable[StoryItem]) -> None:
         """Hold already-stored articles (story_id set) so new ones can join their stories; evicts nothing."""
-        if self.cache is None:
-            for item in items:
-                self._hold(self._features_for(item))
-            return
-        keys = []
         for item in items:
-            self._hold(self.cache.features(item, self.settings, self.now))
-            keys.append(item.key)
-        self.cache.retain(keys)
+            self._hold(self._features_for(item))
 
     def assign(self, item: StoryItem) -> str | None:
         """Return the story id of the held story this article joins, or None when it starts a new story."""
         self.assigned += 1
-        known = self._held.get(item.key)
+        known = self._held_features(item.key)
         if known is not None:
             return known.story_id
         features = self._features_for(item)
@@ -575,9 +661,11 @@ class StoryClusterer:
         """Hold an article with its story id so later articles can match it, then evict expired ones."""
         features = self._features_for(item)
         self._pending.pop(item.key, None)
-        if item.key in self._held:
+        if self._held_features(item.key) is not None:
             return
         self._hold(features)
+        if self._stored is not None:  # stored once the batch is saved: the run reads it back from there
+            self._stored.expect(item, features)
         if self._newest is None or features.day > self._newest:
             self._newest = features.day
             self._evict(self._newest - self.settings.window_days - self.settings.late_days)
@@ -593,16 +681,38 @@ class StoryClusterer:
         """Index one item in its day bucket and its story."""
         if not features.story_id:
             raise ValueError(f"article {features.key!r} has no story_id: assign one before holding it")
-        if features.key in self._held:
+        if self._held_features(features.key) is not None:
             return
         bucket = self._buckets.setdefault(math.floor(features.day), _Bucket())
         bucket.items.append(features)
         for token in features.blocking_keys():
             bucket.postings.setdefault(token, []).append(features)
         self._held[features.key] = features
-        story = self._stories.setdefault(features.story_id, _Story({}, features))
+        story = self._story(features.story_id)
+        if story is None:
+            story = self._stories[features.story_id] = _Story({}, features)
         story.members[features.key] = features
         story.deal_sets[features.signature()] += 1
+
+    def _held_features(self, key: str) -> _Features | None:
+        """Return the features of a held article (added, preloaded or stored on a day still held), else None."""
+        features = self._held.get(key)
+        if features is None and self._stored is not None:
+            return self._stored.held(key, self._stored_buckets)
+        return features
+
+    def _story(self, story_id: str) -> _Story | None:
+        """Return a held story; one of the stored articles is built from its members on first use."""
+        story = self._stories.get(story_id)
+        if story is not None or self._stored is None or story_id in self._built:
+            return story
+        self._built.add(story_id)
+        members = self._stored.members(story_id, self._stored_buckets)
+        if not members:
+            return None
+        story = self._stories[story_id] = _Story({features.key: features for features in members}, members[0],
+                                                 Counter(features.signature() for features in members))
+        return story
 
     def _evict(self, horizon: float) -> None:
         """Drop the day buckets that end before horizon (days since the epoch)."""
@@ -610,6 +720,10 @@ class StoryClusterer:
             for features in self._buckets.pop(day).items:
                 del self._held[features.key]
                 self._release(features)
+        for day in [day for day in self._stored_buckets if day + 1 <= horizon]:
+            for features in self._stored_buckets.pop(day).items:
+                if features.story_id in self._stories:  # a story not built yet is built from the days left
+                    self._release(features)
 
     def _release(self, features: _Features) -> None:
         """Remove an evicted item from its story, handing the story to its next member when it was the first."""
@@ -629,12 +743,16 @@ class StoryClusterer:
         days = range(math.floor(features.day - window), math.floor(features.day + window) + 1)
         # Nearest days first, so a key read only in part yields the articles closest in time.
         nearest = sorted(days, key=lambda day: abs(day + 0.5 - features.day))
-        buckets = [bucket for day in nearest if (bucket := self._buckets.get(day)) is not None]
+        # A day's stored articles (kept oldest first: read backwards) come before those added since, as
+        # when they were preloaded newest first.
+        buckets = [(bucket, stored) for day in nearest
+                   for bucket, stored in ((self._stored_buckets.get(day), True), (self._buckets.get(day), False))
+                   if bucket is not None]
         keyed = []
         for token in features.blocking_keys():
-            postings = [found for bucket in buckets if (found := bucket.postings.get(token))]
+            postings = [(found, stored) for bucket, stored in buckets if (found := bucket.postings.get(token))]
             if postings:
-                keyed.append((sum(len(found) for found in postings), token, postings))
+                keyed.append((sum(len(found) for found, _ in postings), token, postings))
         keyed.sort(key=lambda entry: entry[:2])
         shared: Counter[str] = Counter()
         by_key: dict[str, _Features] = {}
@@ -643,7 +761,8 @@ class StoryClusterer:
             # words common, and its next copy must still find it.
             if used_by > self.settings.rare_df and rank >= self.settings.min_block_keys:
                 break
-            for other in islice(chain.from_iterable(postings), self.settings.rare_df):
+            lists = (reversed(found) if stored else found for found, stored in postings)
+            for other in islice(chain.from_iterable(lists), self.settings.rare_df):
                 if abs(other.day - features.day) <= window:
                     shared[other.key] += 1
                     by_key[other.key] = other
@@ -657,7 +776,7 @@ class StoryClusterer:
         MAX_STORY_SIGNATURES distinct deal-key sets are read, so the cost per article is capped even for
         a story that somehow gathered more.
         """
-        story = self._stories.get(story_id)
+        story = self._story(story_id)
         if story is None:
             return True
         representative = story.representative

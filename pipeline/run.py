@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +27,7 @@ from pipeline import dedupe, store
 from pipeline.classify import CLASSIFIER_VERSION, classify_article
 from pipeline.config import Settings
 from pipeline.corpus import published_text, read_jsonl, record_problem
-from pipeline.dedupe import DedupeSettings, FeatureCache, StoryClusterer, StoryItem
+from pipeline.dedupe import DedupeSettings, StoredStories, StoryClusterer, StoryItem
 from pipeline.errors import DatabaseError, DealwatchError
 from pipeline.extract import extract_page
 from pipeline.fetch import Fetcher
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 IMPORT_BATCH = 1000
+EPOCH = date(1970, 1, 1)  # story windows are numbered in days since, as the clusterer's day buckets are
 PARALLEL_IMPORT_LINES = 2000  # below this, starting worker processes costs more than it saves
+RUN_PARALLEL_BATCH = 20  # a run classifies a source's batch this large in worker processes
 Classifier = Callable[[list[Article]], list[Classification]]
 T = TypeVar("T")
 
@@ -101,21 +103,28 @@ def run_once(settings: Settings, db: store.Database, *, source_names: Iterable[s
 def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], settings: Settings) -> list[SourceOutcome]:
     """Return each source's outcome (in the given order), running up to `[http] concurrency` sources at once.
 
-    Workers do the network and the per-article work (fetch, parse, pages, extract, classify); this
-    thread does every database read and write, so story assignment sees every batch stored before
+    Threads do the network and the per-article work (fetch, parse, pages, extract), worker processes
+    classify (each batch of RUN_PARALLEL_BATCH articles or more; see ClassifierPool); this thread
+    does every database read and write, so story assignment sees every batch stored before
     it and each source's batch is one transaction, as in a run one source after another. A source
     waiting for its pages (queued on the fetcher's per-host lanes) holds a build worker, not one of
     the `concurrency` feed fetchers, so the feeds of other hosts keep coming meanwhile.
     """
     concurrency = min(settings.http.concurrency, len(sources))
-    cache = FeatureCache()  # each stored article's story features, computed once per run
+    stories = StoredStories(settings.dedupe)  # each stored article read and indexed once per run
     if concurrency < 2:
-        return [run_source(db, fetcher, source, settings, cache) for source in sources]
+        return [run_source(db, fetcher, source, settings, stories) for source in sources]
+    with classifier_pool(os.cpu_count() or 1, settings.min_confidence, RUN_PARALLEL_BATCH) as classifiers:
+        return _run_concurrently(db, fetcher, sources, settings, concurrency, classifiers, stories)
+
+
+def _run_concurrently(db: store.Database, fetcher: Fetcher, sources: list[Source], settings: Settings,
+                      concurrency: int, classifiers: ClassifierPool, stories: StoredStories) -> list[SourceOutcome]:
     outcomes: dict[str, SourceOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
     builds = ThreadPoolExecutor(max_workers=concurrency * max(1, settings.http.workers), thread_name_prefix="build")
     try:
-        pending: dict[Future[None], SourceJob] = {}
+        pending: dict[Future[Any], SourceJob] = {}
         for source in by_host_turns(sources):
             job = SourceJob(source, settings)
             try:
@@ -131,12 +140,19 @@ def run_sources(db: store.Database, fetcher: Fetcher, sources: list[Source], set
             for future in done:
                 job = pending.pop(future)
                 try:
-                    future.result()
+                    result = future.result()
                     if job.stage == "downloaded" and job.parsed_ok:
                         job.entries = fresh_entries(db, job.entries)
                         pending[builds.submit(job.build, fetcher)] = job
                         continue
-                    outcomes[job.source.name] = job.finish(db, cache)
+                    if job.stage == "built":  # the workers classify while this thread stores other batches
+                        job.stage = "classifying"
+                        pending[classifiers.submit(job.articles)] = job
+                        continue
+                    if job.stage == "classifying":
+                        for article, classification in zip(job.articles, result):
+                            article.classification = classification
+                    outcomes[job.source.name] = job.finish(db, stories)
                 except DatabaseError:
                     raise
                 except Exception as exc:
@@ -167,7 +183,7 @@ def by_host_turns(sources: list[Source]) -> list[Source]:
 
 
 def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: Settings,
-               cache: FeatureCache | None = None) -> SourceOutcome:
+               stories: StoredStories | None = None) -> SourceOutcome:
     """Fetch, parse, extract, classify, cluster and store one source; never raises, whatever the server does."""
     job = SourceJob(source, settings)
     try:
@@ -176,7 +192,7 @@ def run_source(db: store.Database, fetcher: Fetcher, source: Source, settings: S
         if job.parsed_ok:
             job.entries = fresh_entries(db, job.entries)
             job.build(fetcher)
-        return job.finish(db, cache)
+        return job.finish(db, stories)
     except DatabaseError:
         raise  # the database itself is failing, not this source: the run stops with its one-line reason
     except Exception as exc:  # a bug or an unforeseen input fails this source alone; its batch rolled back
@@ -194,7 +210,7 @@ class SourceJob:
         self.result = FetchResult(url=source.url, status="error")
         self.batch = store.Batch(source=source.name, started_at=self.started_at, fetch=self.result)
         self.parsed_ok = False
-        self.stage = "new"  # new -> downloaded -> built
+        self.stage = "new"  # new -> downloaded -> built (-> classifying, when a pool classifies)
         self.entries: list[Entry] = []
         self.articles: list[Article] = []
 
@@ -215,18 +231,15 @@ class SourceJob:
         self.parsed_ok = True
 
     def build(self, fetcher: Fetcher) -> None:
-        """Turn the (fresh) entries into classified articles, fetching pages where needed; no database."""
+        """Turn the (fresh) entries into articles, fetching pages where needed; no database."""
         self.articles = build_articles(fetcher, self.source, self.entries)
-        for article in self.articles:
-            article.classification = classify_article(article.title, article.text, article.published_at,
-                                                      article.lang, min_confidence=self.settings.min_confidence)
         self.stage = "built"
 
-    def finish(self, db: store.Database, cache: FeatureCache | None = None) -> SourceOutcome:
-        """Fold the articles into stories and store the batch in one transaction; return the outcome."""
+    def finish(self, db: store.Database, stories: StoredStories | None = None) -> SourceOutcome:
+        """Classify the articles not classified yet, fold them into stories, store the batch in one transaction."""
         if self.parsed_ok:
             prepare_batch(db, self.batch, self.articles, self.settings.dedupe,
-                          partial(classify_missing, min_confidence=self.settings.min_confidence), cache)
+                          partial(classify_missing, min_confidence=self.settings.min_confidence), stories)
         return self.outcome(store.save_batch(db, self.batch))
 
     def fail(self, db: store.Database, exc: Exception) -> SourceOutcome:
@@ -334,7 +347,7 @@ def classify_missing(articles: list[Article], min_confidence: float | None = Non
 
 
 def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article], dedupe: DedupeSettings,
-                  classify: Classifier = classify_each, cache: FeatureCache | None = None) -> None:
+                  classify: Classifier = classify_each, stories: StoredStories | None = None) -> None:
     """Fill `batch` with the distinct new articles (classified, with story refs) and the URLs of known copies."""
     distinct = merge_exact_copies(articles)
     by_url, by_hash = store.find_articles(db, (u for a in distinct for u in [a.url, *a.urls]),
@@ -348,7 +361,7 @@ def prepare_batch(db: store.Database, batch: store.Batch, articles: list[Article
         batch.articles.append(article)
     for article, result in zip(batch.articles, classify(batch.articles)):
         article.classification = result
-    batch.story_refs = assign_stories(db, batch.articles, dedupe, cache)
+    batch.story_refs = assign_stories(db, batch.articles, dedupe, stories)
 
 
 def merge_exact_copies(articles: list[Article]) -> list[Article]:
@@ -369,19 +382,18 @@ def merge_exact_copies(articles: list[Article]) -> list[Article]:
 
 
 def assign_stories(db: store.Database, articles: list[Article], settings: DedupeSettings,
-                   cache: FeatureCache | None = None) -> list[int | str]:
+                   stories: StoredStories | None = None) -> list[int | str]:
     """Return a story ref per article: a stored story id, or a batch-local key for a new story.
 
-    Pass one `cache` to the batches of a run, so each stored article's features are computed once.
+    Pass one `stories` to the batches of a run, so each stored article is read and indexed once.
     """
     if not articles:
         return []
     dates = [a.published_at or a.fetched_at for a in articles]
     window = timedelta(days=settings.window_days)
-    start = (store.parse_iso(_as_datetime(min(dates))) - window).strftime("%Y-%m-%d")
-    end = (store.parse_iso(_as_datetime(max(dates))) + window).strftime("%Y-%m-%dT23:59:59Z")
-    clusterer = StoryClusterer(settings, cache=cache)
-    clusterer.preload(_stored_item(row) for row in store.story_window(db, start, end))
+    first = (store.parse_iso(_as_datetime(min(dates))) - window).date()
+    last = (store.parse_iso(_as_datetime(max(dates))) + window).date()
+    clusterer = window_clusterer(db, StoredStories(settings) if stories is None else stories, first, last)
     refs: dict[int, int | str] = {}
     for index in sorted(range(len(articles)), key=lambda i: dates[i]):
         item = story_item(f"new:{index}", articles[index])
@@ -390,6 +402,30 @@ def assign_stories(db: store.Database, articles: list[Article], settings: Dedupe
         refs[index] = int(story) if story.isdigit() else story
         clusterer.add(replace(item, story_id=story))
     return [refs[i] for i in range(len(articles))]
+
+
+def window_clusterer(db: store.Database, stories: StoredStories, first: date, last: date) -> StoryClusterer:
+    """Return a clusterer holding the stored articles of days first..last, reading into `stories` what it lacks."""
+    first_day, last_day = (first - EPOCH).days, (last - EPOCH).days
+    stories.retain(first_day, last_day)
+    if stories.last_id is None:
+        stories.last_id = store.last_article_id(db)
+    else:  # stored since the last batch (by this run: the database is locked), on days already held
+        rows = store.story_rows_after(db, stories.last_id)
+        stories.add(_stored_item(row) for row in rows)
+        stories.last_id = max((row["id"] for row in rows), default=stories.last_id)
+    for low, high in stories.missing_days(first_day, last_day):
+        rows = store.story_window(db, _day(low), f"{_day(high)}T23:59:59Z", limit=None)
+        stories.load(low, high, (_stored_item(row) for row in rows))
+    if stories.count(first_day, last_day) <= store.STORY_WINDOW_LIMIT:
+        return stories.clusterer(first_day, last_day)
+    clusterer = StoryClusterer(stories.settings)  # a crowded window holds only its newest articles
+    clusterer.preload(_stored_item(row) for row in store.story_window(db, f"{first}", f"{last}T23:59:59Z"))
+    return clusterer
+
+
+def _day(number: int) -> str:
+    return (EPOCH + timedelta(days=number)).isoformat()
 
 
 def story_item(key: str, article: Article) -> StoryItem:
@@ -441,36 +477,76 @@ def import_workers(lines: int) -> int:
     return max(1, os.cpu_count() or 1) if lines >= PARALLEL_IMPORT_LINES else 1
 
 
-@contextmanager
-def classifier_pool(workers: int, min_confidence: float | None = None) -> Iterator[Classifier]:
-    """Yield a batch classifier that spreads articles over `workers` processes (in this process when 1).
+class ClassifierPool:
+    """Classifies batches of articles in worker processes, started on the first batch of `min_batch` or more.
 
-    On any exit, an interrupt included, the workers are gone when this returns: stopped at once
-    (terminate) when the block raised, after their work otherwise. Each worker also ends by itself
-    when this process dies, so a SIGKILL leaves no orphans.
+    Smaller batches (and every batch when `workers` < 2) are classified in the calling thread: starting
+    processes costs more than they save on a few articles. `submit` returns at once with a Future,
+    so the caller clusters and stores one batch while the workers classify the next.
     """
-    if workers < 2:
-        yield partial(classify_each, min_confidence=min_confidence)
-        return
-    # Not "fork": a forked worker would inherit the database lock's descriptor and hold the lock
-    # after its parent died. Forkserver workers start clean and load the vocabularies once each.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = context.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),))
 
-    def classify_parallel(articles: list[Article]) -> list[Classification]:
-        jobs = [(a.title, a.text, a.published_at, a.lang, min_confidence) for a in articles]
-        return pool.map(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
+    def __init__(self, workers: int, min_confidence: float | None = None, min_batch: int = 1) -> None:
+        self.workers = workers
+        self.min_confidence = min_confidence
+        self.min_batch = min_batch
+        self._pool: Any = None  # multiprocessing.pool.Pool, once started
+        self._lock = threading.Lock()
 
+    def __call__(self, articles: list[Article]) -> list[Classification]:
+        """Return each article's classification (a `Classifier`)."""
+        return self.submit(articles).result()
+
+    def submit(self, articles: list[Article]) -> Future[list[Classification]]:
+        """Return a Future of each article's classification."""
+        future: Future[list[Classification]] = Future()
+        pool = self._started() if len(articles) >= self.min_batch else None
+        if pool is None:
+            future.set_result(classify_each(articles, self.min_confidence))
+            return future
+        jobs = [(a.title, a.text, a.published_at, a.lang, self.min_confidence) for a in articles]
+        pool.map_async(_classify_job, jobs, chunksize=max(1, len(jobs) // (4 * self.workers)),
+                       callback=future.set_result, error_callback=future.set_exception)
+        return future
+
+    def stop(self, abort: bool = False) -> None:
+        """End the workers, if started: at once with `abort` (work in hand is lost), else after their work."""
+        if self._pool is None:
+            return
+        if abort:
+            self._pool.terminate()
+        else:
+            self._pool.close()
+        self._pool.join()
+
+    def _started(self) -> Any:
+        """Return the worker pool, starting it now if need be (None when this process classifies alone)."""
+        if self.workers < 2:
+            return None
+        with self._lock:
+            if self._pool is None:
+                # Not "fork": a forked worker would inherit the database lock's descriptor and hold the lock
+                # after its parent died. Forkserver workers start clean and load the vocabularies once each.
+                methods = multiprocessing.get_all_start_methods()
+                context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+                self._pool = context.Pool(self.workers, initializer=_start_worker, initargs=(os.getpid(),))
+            return self._pool
+
+
+@contextmanager
+def classifier_pool(workers: int, min_confidence: float | None = None, min_batch: int = 1) -> Iterator[ClassifierPool]:
+    """Yield a ClassifierPool of `workers` processes (see there); on any exit, an interrupt included, they are gone.
+
+    The workers are stopped at once (terminate) when the block raised, after their work otherwise.
+    Each worker also ends by itself when this process dies, so a SIGKILL leaves no orphans.
+    """
+    classifiers = ClassifierPool(workers, min_confidence, min_batch)
     try:
-        yield classify_parallel
+        yield classifiers
     except BaseException:
-        pool.terminate()
+        classifiers.stop(abort=True)
         raise
     else:
-        pool.close()
-    finally:
-        pool.join()
+        classifiers.stop()
 
 
 def _start_worker(parent_pid: int) -> None:
@@ -522,25 +598,71 @@ def import_jsonl(db: store.Database, path: Path, settings: Settings,
     started = time.monotonic()
     summary = summary if summary is not None else ImportSummary()
     fetched_at = store.now_iso()
+    source = f"import:{path.name}"
+    stories = StoredStories(settings.dedupe)  # each stored article read and indexed once per import
+
+    def store_chunk(chunk: list[tuple[int, Entry]], ahead: ClassifiedAhead) -> None:
+        _import_chunk(db, chunk, ahead, path, fetched_at, settings, summary, stories)
+        summary.last_line = chunk[-1][0]
+        if progress:
+            progress(len(chunk))
+
     try:
-        cache = FeatureCache()  # each stored article's story features, computed once per import
-        with classifier_pool(workers, settings.min_confidence) as classify:
+        with classifier_pool(workers, settings.min_confidence) as classifiers:
+            # The workers classify each chunk while this process clusters and stores the one before.
+            previous: tuple[list[tuple[int, Entry]], ClassifiedAhead] | None = None
             for chunk in _chunked(read_corpus(path, summary.errors), IMPORT_BATCH):
-                _import_chunk(db, chunk, path, fetched_at, settings, classify, summary, cache)
-                summary.last_line = chunk[-1][0]
-                if progress:
-                    progress(len(chunk))
+                ahead = ClassifiedAhead(db, [entry for _, entry in chunk], source, fetched_at, classifiers)
+                if previous is not None:
+                    store_chunk(*previous)
+                previous = (chunk, ahead)
+            if previous is not None:
+                store_chunk(*previous)
     finally:
         summary.elapsed = time.monotonic() - started
     return summary
 
 
-def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path, fetched_at: str,
-                  settings: Settings, classify: Classifier, summary: ImportSummary,
-                  cache: FeatureCache | None = None) -> None:
+class ClassifiedAhead:
+    """A chunk's articles, made now and sent to the classifier workers while the chunk before is stored.
+
+    Only the articles not stored yet are classified (a re-import classifies nothing); what the
+    chunk before stores meanwhile is found by `prepare_batch`, as for any duplicate.
+    """
+
+    def __init__(self, db: store.Database, entries: list[Entry], source: str, fetched_at: str,
+                 classifiers: ClassifierPool) -> None:
+        self.error: Exception | None = None
+        self.articles: list[Article] = []
+        self.fresh: list[Article] = []
+        try:
+            self.articles = [make_article(entry, source, fetched_at) for entry in entries]
+            by_url, by_hash = store.find_articles(db, (u for a in self.articles for u in [a.url, *a.urls]),
+                                                  (a.content_hash for a in self.articles))
+            self.fresh = [a for a in self.articles
+                          if not any(u in by_url for u in [a.url, *a.urls]) and a.content_hash not in by_hash]
+            self.classified = classifiers.submit(self.fresh)
+        except DealwatchError:
+            raise
+        except Exception as exc:  # raised again by `articles`, where the chunk falls back to one line at a time
+            self.error = exc
+
+    def result(self) -> list[Article]:
+        """Return the chunk's articles, the fresh ones classified; raise what making or classifying them raised."""
+        if self.error is not None:
+            raise self.error
+        for article, classification in zip(self.fresh, self.classified.result()):
+            article.classification = classification
+        return self.articles
+
+
+def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], ahead: ClassifiedAhead, path: Path,
+                  fetched_at: str, settings: Settings, summary: ImportSummary,
+                  stories: StoredStories | None = None) -> None:
     source = f"import:{path.name}"
+    classify = partial(classify_missing, min_confidence=settings.min_confidence)
     try:
-        new = _import_entries(db, [entry for _, entry in chunk], source, fetched_at, settings, classify, cache)
+        new = _import_articles(db, ahead.result(), source, fetched_at, settings, classify, stories)
     except DealwatchError:  # the database cannot be written: no line would fare better
         raise
     except Exception:  # an unforeseen input broke the chunk (rolled back): find the line, keep the others
@@ -549,8 +671,8 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
         LOGGER.warning("a chunk of %d lines failed; importing them one at a time", len(chunk))
         for number, entry in chunk:
             try:
-                new = _import_entries(db, [entry], source, fetched_at, settings,
-                                      partial(classify_each, min_confidence=settings.min_confidence))
+                new = _import_articles(db, [make_article(entry, source, fetched_at)], source, fetched_at, settings,
+                                       classify)
             except DealwatchError:
                 raise
             except Exception as exc:
@@ -566,11 +688,10 @@ def _import_chunk(db: store.Database, chunk: list[tuple[int, Entry]], path: Path
     summary.duplicates += len(chunk) - new
 
 
-def _import_entries(db: store.Database, entries: list[Entry], source: str, fetched_at: str, settings: Settings,
-                    classify: Classifier, cache: FeatureCache | None = None) -> int:
-    articles = [make_article(entry, source, fetched_at) for entry in entries]
+def _import_articles(db: store.Database, articles: list[Article], source: str, fetched_at: str, settings: Settings,
+                     classify: Classifier, stories: StoredStories | None = None) -> int:
     batch = store.Batch(source=source, started_at=fetched_at)
-    prepare_batch(db, batch, articles, settings.dedupe, classify, cache)
+    prepare_batch(db, batch, articles, settings.dedupe, classify, stories)
     return store.save_batch(db, batch)
 
 

@@ -412,8 +412,9 @@ def find_articles(db: Database, urls: Iterable[str], hashes: Iterable[str]) -> t
     return by_url, by_hash
 
 
-# The window's bounds and order are on ARTICLE_TIME, so m008's index finds the rows and gives their order.
-STORY_WINDOW = f"""SELECT a.id, a.title, substr(a.text, 1, 2000) AS text, COALESCE(a.published_at, a.fetched_at),
+STORY_WINDOW_LIMIT = 20000  # a story window holds at most this many articles, the newest
+# What the clusterer needs of a stored article: its text, time, story and event signature.
+_STORY_ROW = f"""SELECT a.id, a.title, substr(a.text, 1, 2000) AS text, {ARTICLE_TIME},
                   a.story_id,
                   (SELECT group_concat(d.country || '|' || d.partner || '|' || m.stage, ';')
                    FROM deal_mentions m JOIN deals d ON d.id = m.deal_id WHERE m.article_id = a.id),
@@ -425,16 +426,31 @@ STORY_WINDOW = f"""SELECT a.id, a.title, substr(a.text, 1, 2000) AS text, COALES
                   (SELECT MIN(event_date) FROM (
                        SELECT m.event_date FROM deal_mentions m WHERE m.article_id = a.id
                        UNION ALL SELECT c.event_date FROM deal_candidates c WHERE c.article_id = a.id))
-           FROM articles a
+           FROM articles a"""
+_STORY_ROW_KEYS = ("id", "title", "text", "published_at", "story_id", "deal_keys", "candidate_keys", "bodies",
+                   "event_date")
+# The window's bounds and order are on ARTICLE_TIME, so m008's index finds the rows and gives their order
+# (ties newest id first, the index's own order read backwards).
+STORY_WINDOW = f"""{_STORY_ROW}
            WHERE {ARTICLE_TIME} BETWEEN ? AND ?
-           ORDER BY {ARTICLE_TIME} DESC LIMIT ?"""
+           ORDER BY {ARTICLE_TIME} DESC, a.id DESC LIMIT ?"""
 
 
-def story_window(db: Database, start: str, end: str, limit: int = 20000) -> list[dict[str, Any]]:
-    """Return stored articles published in [start, end] with their story and event signature, for clustering."""
-    rows = db.execute(STORY_WINDOW, [start, end, limit]).fetchall()
-    keys = ("id", "title", "text", "published_at", "story_id", "deal_keys", "candidate_keys", "bodies", "event_date")
-    return [dict(zip(keys, row)) for row in rows]
+def story_window(db: Database, start: str, end: str, limit: int | None = STORY_WINDOW_LIMIT) -> list[dict[str, Any]]:
+    """Return stored articles published in [start, end] (the newest `limit`, None: all) for clustering, newest first."""
+    rows = db.execute(STORY_WINDOW, [start, end, -1 if limit is None else limit]).fetchall()
+    return [dict(zip(_STORY_ROW_KEYS, row)) for row in rows]
+
+
+def story_rows_after(db: Database, article_id: int) -> list[dict[str, Any]]:
+    """Return the articles stored after article `article_id` (higher ids) as `story_window` rows."""
+    rows = db.execute(f"{_STORY_ROW} WHERE a.id > ?", [article_id]).fetchall()
+    return [dict(zip(_STORY_ROW_KEYS, row)) for row in rows]
+
+
+def last_article_id(db: Database) -> int:
+    """Return the highest article id stored (0 when there is none)."""
+    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
 
 
 @dataclass

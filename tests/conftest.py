@@ -16,6 +16,11 @@ SHARED = REPO.parent / "shared"
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite golden files (tests/fixtures/stored_rows.json) from this checkout; review the diff.")
+
+
 def _is_loopback(host: Any) -> bool:
     if not isinstance(host, str):
         return False
