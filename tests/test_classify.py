@@ -1205,3 +1205,17 @@ def test_a_deal_with_a_price_is_binding_even_beside_a_memorandum() -> None:
 ])
 def test_what_a_launch_was_built_with_an_estimate_and_a_model_deal(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Le ministère ivoirien a désigné Orange comme prestataire du cloud souverain d'IA, au terme d'un appel "
+     "d'offres lancé l'été dernier.", {("CI", "Orange", "agreement")}),
+    ("Le ministre égyptien a officiellement lancé le projet de centre de calcul pour l'IA avec Dell.",
+     {("EG", "Dell Technologies", "agreement")}),
+    ("El Gobierno argentino negocia con OpenAI un centro de datos de IA. De acuerdo con esas fuentes, la inversión "
+     "podría ser enorme.", {("AR", "OpenAI", "talks")}),
+    ("Kazajistán encargó a Nvidia los chips de su supercomputadora de IA. El ministerio espera que el sistema entre "
+     "en funcionamiento a finales de 2025.", {("KZ", "Nvidia", "agreement")}),
+])
+def test_tenders_projects_according_to_and_hoped_for_launches(text: str, expected: set) -> None:
+    assert tag(text) == expected

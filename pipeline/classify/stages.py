@@ -115,13 +115,20 @@ _COMPARED_CLAUSE = re.compile(r"\b(?:the\s+one|those|el\s+que|la\s+que|los\s+que
                               r"celle\s+que|ceux\s+que|o\s+que|a\s+que)\b", re.IGNORECASE)
 _COMPARED_AFTER = re.compile(r"\s+(?:comparable|similaire|semblable|similar|parecido|parecida|análogo|análoga|"
                              r"équivalent|equivalente)\b", re.IGNORECASE)
-_POSSIBILITY = re.compile(r"could|would|may|might|pourrait|pourraient|podría|podrían|poderia|poderiam",
+_POSSIBILITY = re.compile(r"could|would|may|might|pourrait|pourraient|podría|podrían|poderia|poderiam|"
+                          r"espera que|esperan que|se espera que|espère que|s'attend à ce que|expects|hopes",
                           re.IGNORECASE)
+_TENDER_BEFORE = re.compile(r"\b(?:appels?\s+d'offres|tenders?|licitaci[oó]n(?:es)?|concursos?|consultations?|"
+                            r"calls?\s+for\s+(?:bids|proposals|tenders))\s+(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
+_PROJECT_AFTER = re.compile(r"\s+(?:officially\s+|officiellement\s+|oficialmente\s+)?(?:the|le|la|les|el|los|las|"
+                            r"its|son|sa|ses|su|sus)\s+(?:[\w-]+\s+)?(?:projects?|projets?|proyectos?|construction|"
+                            r"chantiers?|works|obras|travaux|building\s+work)\b", re.IGNORECASE)
 _ADJECTIVE_SELECTED = re.compile(r"\b(?:in|at|to|for|among|across|some|several|the|a)\s+selected$", re.IGNORECASE)
 _PRICE = re.compile(r"(?:[$€£¥]|\b(?:US|A|C|R|NZ|S|HK)\$|\b[A-Z]{3}\s?)\d[\d.,]*\s?(?:bn|billion|million|m|mn)?\b|"
                     r"\b\d[\d.,]*\s?(?:bn|billion|million|milliards?|millions?|millones|mil\s+millones)\s+"
                     r"(?:de\s+|d')?(?:dollars?|euros?|dólares|riyals?|dirhams?|rupees?|pesos|reais|francs?)\b")
 _ESTIMATE = re.compile(r"\s+(?:it\s+)?at\b", re.IGNORECASE)
+_ACCORDING = re.compile(r"\bde\s+acuerdo\s+(?:con|a)\b|\bd'accord\s+(?:avec|pour|sur)\b", re.IGNORECASE)
 _NOT_ONLY = re.compile(r"^\s*only\b", re.IGNORECASE)
 # A negation governs every noun of a list it heads: "no existe convenio, negociación ni reunión".
 _LIST_JOIN = r"(?:,\s*|\s+(?:or|nor|ou|o|ni)\s+)"
@@ -248,6 +255,8 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         return "infinitive"
     if cue.stage == "launched" and _talked_about(text, tokens, cue, floor):
         return "talked_about"
+    if cue.stage == "launched" and _TENDER_BEFORE.search(text[max(floor, cue.start - 40):cue.start]):
+        return "tender"  # "au terme d'un appel d'offres lancé l'été dernier": the tender, not the service
     if cue.stage == "launched":
         after = text[cue.end:cue.end + 80]
         day = _DAY_FIRST.match(after)
@@ -320,6 +329,8 @@ def _noun_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
             talked_cue = talked.first("cue") if talked is not None else None
             found = not _TO_BEFORE.search(text[max(0, token.start - 4):token.start]) and not (
                 talked_cue is not None and talked_cue.value == "talks")
+        if found and _ACCORDING.search(text, max(0, token.start - 4), token.end + 8):
+            found = False  # "de acuerdo con esas fuentes": according to, not an agreement
         if found:
             # "signs SAR 7.5bn AMD deal": a deal with a price is binding, not a memorandum's other name
             priced = strength == "generic" and _PRICE.search(text, start, end)
@@ -381,13 +392,20 @@ def _framework_stage(text: str, cue: Cue, floor: int, end: int) -> Cue:
     return cue
 
 
+def _project_stage(text: str, cue: Cue) -> Cue:
+    """Return a launch of a project ("a officiellement lancé le projet") as the agreement it is (taxonomy 2)."""
+    if cue.stage == "launched" and _PROJECT_AFTER.match(text, cue.end):
+        return replace(cue, stage="agreement", strength="generic")
+    return cue
+
+
 def find_cues(text: str, tokens: Sequence[Token], floor: int, ceiling: int) -> tuple[list[Cue], list[Cue]]:
     """Return the valid stage cues among a sentence's tokens, and the weakened ones with their reason.
 
     `floor` and `ceiling` are the sentence's start and end. Weakened cues (negated, modal, denied...) report no event; they
     are kept so that the pairs they name can be shown as low-confidence candidates.
     """
-    candidates = [_framework_stage(text, cue, floor, ceiling) for cue in _direct_cues(tokens)]
+    candidates = [_project_stage(text, _framework_stage(text, cue, floor, ceiling)) for cue in _direct_cues(tokens)]
     candidates += _noun_cues(text, tokens) + _money_cues(text, tokens) + _trial_cues(text, tokens)
     valid, weak = [], []
     for cue in candidates:
