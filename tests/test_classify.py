@@ -1219,3 +1219,13 @@ def test_what_a_launch_was_built_with_an_estimate_and_a_model_deal(text: str, ex
 ])
 def test_tenders_projects_according_to_and_hoped_for_launches(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Mistral AI discute avec Hanoï d'un modèle de langue vietnamien pour l'administration.",
+     {("VN", "Mistral AI", "talks")}),
+    ("Le Sénégal a signé un protocole d'accord avec Mistral AI ; Nvidia a été approché pour le centre de données "
+     "d'IA.", {("SN", "Mistral AI", "mou"), ("SN", "Nvidia", "talks")}),
+])
+def test_french_capitals_and_approaches(text: str, expected: set) -> None:
+    assert tag(text) == expected
