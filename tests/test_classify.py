@@ -1229,3 +1229,12 @@ def test_tenders_projects_according_to_and_hoped_for_launches(text: str, expecte
 ])
 def test_french_capitals_and_approaches(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Quebec gives Cohere C$30 million to open a Montreal AI lab, the provincial government said.",
+     {("CA", "Cohere", "agreement")}),
+    ("ElevenLabs opens first India office in Bengaluru as it courts AI customers.", set()),
+])
+def test_state_money_given_and_a_partners_first_office(text: str, expected: set) -> None:
+    assert tag(text) == expected

@@ -42,7 +42,8 @@ _CONTINUING = re.compile(r"\b(?:continue|continuing|keep|pursue|poursuivre|segui
 _MONTH_AFTER = re.compile(r"^\s+\d")
 # "opened its Tokyo office", "opens a new office": the partner's own premises, not a deal carried out.
 _OWN_PREMISES = re.compile(
-    r"^\s+(?:(?:a|an|its|their|the|un|une|una)\s+)?(?:new\s+)?(?-i:[A-Z][\w-]+)\s+(?:office|offices|headquarters|"
+    r"^\s+(?:(?:a|an|its|their|the|un|une|una)\s+)?(?:(?:new|first|second|largest)\s+)?(?-i:[A-Z][\w-]+)\s+"
+    r"(?:office|offices|headquarters|"
     r"bureau|bureaux|oficina|oficinas)\b|"  # "opens Singapore office", "opened its new Tokyo office"
     r"^\s+(?:(?:its|their|his|her|sa|son|ses|su|sus)\s+(?:[\w-]+\s+){0,3}?(?:office|offices|headquarters|hub|lab|"
     r"laboratory|campus|store|branch|region|subsidiary|bureau|bureaux|siège|filiale|locaux|oficina|oficinas|sede|"
