@@ -1234,7 +1234,7 @@ def test_french_capitals_and_approaches(text: str, expected: set) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("Quebec gives Cohere C$30 million to open a Montreal AI lab, the provincial government said.",
      {("CA", "Cohere", "agreement")}),
-    ("ElevenLabs opens first India office in Bengaluru as it courts AI customers.", set()),
+    ("ElevenLabs opens first India office in Bengaluru for its AI voice business.", set()),
 ])
 def test_state_money_given_and_a_partners_first_office(text: str, expected: set) -> None:
     assert tag(text) == expected
