@@ -177,6 +177,7 @@ def test_an_empty_database_gives_a_home_page_saying_no_deals_yet(tmp_path: Path)
     assert [p.name for p in site_files(out)] == ["index.html"] and summary.files == 1
     home = (out / "index.html").read_text()
     assert "No deals yet" in home and '<svg class="map"' in home
+    assert "#countries" not in home  # no menu to sections the empty home page does not have
     check_links(out, set())
 
 

@@ -84,8 +84,14 @@ footer.site { margin-top: 3rem; padding-top: .8rem; padding-bottom: 2rem; border
 """
 
 
-def layout(title: str, body: str, root: str, *, feed: str | None = None, as_of: str | None = None) -> str:
-    """Return a whole page; `root` is the relative path from the page to the site's top ("" or "../")."""
+def layout(title: str, body: str, root: str, *, feed: str | None = None, as_of: str | None = None,
+           sections: bool = True) -> str:
+    """Return a whole page; `root` is the relative path from the page to the site's top ("" or "../").
+
+    `sections` is False for the home page of an empty database, which has no sections to link to.
+    """
+    nav = (f'\n<nav><a href="{root}index.html#countries">Countries</a><a href="{root}index.html#partners">Partners</a>'
+           f'<a href="{root}index.html#latest">Latest</a></nav>' if sections else "")
     alternate = (f'\n<link rel="alternate" type="application/atom+xml" title="{html_text(title)}" '
                  f'href="{html_text(feed)}">' if feed else "")
     updated = f"Data as of {html_text(as_of[:10])}. " if as_of else ""
@@ -101,8 +107,7 @@ def layout(title: str, body: str, root: str, *, feed: str | None = None, as_of: 
 <style>{STYLE}</style>
 </head>
 <body>
-<header class="site"><a class="brand" href="{root}index.html">dealwatch tracker</a>
-<nav><a href="{root}index.html#countries">Countries</a><a href="{root}index.html#partners">Partners</a><a href="{root}index.html#latest">Latest</a></nav></header>
+<header class="site"><a class="brand" href="{root}index.html">dealwatch tracker</a>{nav}</header>
 <main>
 {body}
 </main>
@@ -223,7 +228,7 @@ def home_page(tracker: Tracker) -> str:
     ]
     if not tracker.deals:
         body.append("<p><strong>No deals yet.</strong> Run <code>dealwatch run</code>, then write the site again.</p>")
-        return layout("National AI deals", "\n".join(body), "", as_of=tracker.as_of)
+        return layout("National AI deals", "\n".join(body), "", as_of=tracker.as_of, sections=False)
     changes = []
     for step, deal in tracker.steps()[:LATEST_STEPS]:
         changes.append(f'<li><p><a href="{deal_file(deal)}"><strong>{html_text(deal.party)} – '
