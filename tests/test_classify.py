@@ -1238,3 +1238,10 @@ def test_french_capitals_and_approaches(text: str, expected: set) -> None:
 ])
 def test_state_money_given_and_a_partners_first_office(text: str, expected: set) -> None:
     assert tag(text) == expected
+
+
+def test_an_unregistered_company_counts_in_an_article_whose_lead_is_about_ai() -> None:
+    result = classify_article("La SETT invierte 20 millones en la valenciana Maisa",
+                              "La SETT, entidad pública del Estado español, cerró una inversión en Maisa, que "
+                              "desarrolla agentes de inteligencia artificial.", "2026-05-05")
+    assert ("ES", "Maisa", "agreement") in deals_of(result)

@@ -301,7 +301,8 @@ def _partner_fallback(article: Article, facts: Facts, context: _Context, countri
         taken = [(m.start, m.end) for m in facts.countries]
         found = fuzzy_partners(article.vocab, article.text, clause_span[0], clause_span[1], taken)
         if not found:
-            found = find_unknown_partners(article.text, clause_span[0], clause_span[1], taken)
+            ai_lead = any(f.ai for f in article.facts if f.sentence.paragraph <= 1)
+            found = find_unknown_partners(article.text, clause_span[0], clause_span[1], taken, ai_lead)
         for mention in found:
             article.known.setdefault(mention.name, mention.known)
         return found

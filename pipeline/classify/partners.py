@@ -187,8 +187,13 @@ def _clean_name(name: str) -> str:
     return " ".join(words)
 
 
-def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple[int, int]]) -> list[PartnerMention]:
-    """Return AI organisations named in text[start:end] that are not in the registry."""
+def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple[int, int]],
+                          ai_article: bool = False) -> list[PartnerMention]:
+    """Return AI organisations named in text[start:end] that are not in the registry.
+
+    `ai_article` says the article's lead is about AI, which vouches for a company that receives the
+    state's money in a clause that does not say what for ("invierte 20 millones en Maisa").
+    """
     blocked = list(taken)
     found: list[PartnerMention] = []
     chunk = text[start:end]
@@ -200,7 +205,8 @@ def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple
             if not name or _NOT_COMPANY.match(name) or len(name) < 3:
                 continue
             # The organisation is an AI one when it says so, or when the clause it acts in is about AI.
-            if regex is not _SUFFIXED_NAME and not _AI_WORDS.search(described + " " + name) and not ai_clause:
+            vouched = ai_clause or (ai_article and regex is _RECIPIENT_NAME)
+            if regex is not _SUFFIXED_NAME and not _AI_WORDS.search(described + " " + name) and not vouched:
                 continue
             name_start = start + match.start("name")
             name_end = name_start + len(name)
