@@ -1245,3 +1245,10 @@ def test_an_unregistered_company_counts_in_an_article_whose_lead_is_about_ai() -
                               "La SETT, entidad pública del Estado español, cerró una inversión en Maisa, que "
                               "desarrolla agentes de inteligencia artificial.", "2026-05-05")
     assert ("ES", "Maisa", "agreement") in deals_of(result)
+
+
+def test_a_state_owned_buyer_named_in_the_sentence_before_is_its_states_side() -> None:
+    text = ("Le conglomérat public vietnamien Viettel, propriété de l'État, a suspendu l'extension de son "
+            "supercalculateur d'IA. Une livraison d'accélérateurs Nvidia, commandée en 2025, reste bloquée faute de "
+            "licence américaine.")
+    assert ("VN", "Nvidia", "stalled") in tag(text)

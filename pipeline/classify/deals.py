@@ -208,7 +208,7 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
         previous = article.facts[facts.index - 1]
         if len(previous.parties()) == 1 and not previous.partner_names():
             return previous.parties()
-    owner = _subject_state_company(article, facts, text)
+    owner = _subject_state_company(article, facts, text) or _state_company_thread(article, facts)
     if owner is not None and partners:
         return [owner]
     # A company that launches or releases something on its own is launching a product, not the
@@ -261,6 +261,23 @@ def _subject_state_company(article: Article, facts: Facts, text: str) -> str | N
         if named:
             return max(named)[1] or None
     return None
+
+
+def _state_company_thread(article: Article, facts: Facts) -> str | None:
+    """Return the state whose own company the sentence before was about, when it names no other party.
+
+    "Viettel, the state group, suspended the extension. The Nvidia accelerators it ordered remain
+    blocked": the order is Viettel's, so its state's (taxonomy: a state-owned buyer is its state's side).
+    """
+    if facts.index == 0:
+        return None
+    previous = article.facts[facts.index - 1]
+    states = set(previous.parties())
+    own = previous.partner_names()
+    if len(states) != 1 or not own:
+        return None
+    state = next(iter(states))
+    return state if all(_own_state(article, state, name) for name in own) else None
 
 
 def _refers_to_state(facts: Facts, clause: int) -> bool:
