@@ -1083,6 +1083,7 @@ def test_a_stall_that_names_only_the_state_leaves_its_several_deals_alone() -> N
      {("PY", "Microsoft", "mou")}),
     ("Belgium's federal government awarded a framework contract for purchase orders of AI assistants to Mistral AI.",
      {("BE", "Mistral AI", "agreement")}),
+    ("Le gouvernement belge notifie un accord-cadre d'IA générative à Mistral AI.", {("BE", "Mistral AI", "agreement")}),
 ])
 def test_a_framework_is_an_agreement_only_when_the_state_orders_under_it(text: str, expected: set) -> None:
     assert tag(text) == expected

@@ -383,7 +383,9 @@ _FRAMEWORK = re.compile(r"accords?[- ]cadres?|acuerdos?[- ]marco|contratos?[- ]m
 _PROCUREMENT = re.compile(
     r"\b(?:bons?\s+de\s+commande|commandes?|marchés?\s+publics?|appels?\s+d'offres|licences|licencias|"
     r"licitaci[oó]n|compras?\s+públicas?|procurement|tender|purchase\s+orders?|call-?offs?|"
-    r"(?:de|of|por)\s+(?:compra|suministro|adquisici[oó]n)|de\s+(?:fourniture|prestations?))\b", re.IGNORECASE)
+    r"(?:de|of|por)\s+(?:compra|suministro|adquisici[oó]n)|de\s+(?:fourniture|prestations?)|"
+    # a framework notified, awarded or split into lots is a procurement award
+    r"notifi\w*|attribu\w*|adjudic\w*|award\w*|lots?)\b", re.IGNORECASE)
 
 
 def _framework_stage(text: str, cue: Cue, floor: int, end: int) -> Cue:
