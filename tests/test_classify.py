@@ -1253,3 +1253,8 @@ def test_a_state_owned_buyer_named_in_the_sentence_before_is_its_states_side() -
             "supercalculateur d'IA. Une livraison d'accélérateurs Nvidia, commandée en 2025, reste bloquée faute de "
             "licence américaine.")
     assert ("VN", "Nvidia", "stalled") in tag(text)
+
+
+def test_english_selection_verbs_in_the_present() -> None:
+    assert tag("Quebec picks Cohere for a civil-service AI assistant in a C$18.5M deal.") == {
+        ("CA", "Cohere", "agreement")}
