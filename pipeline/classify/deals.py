@@ -506,7 +506,6 @@ def _precedent(facts: Facts, context: _Context, country: str) -> bool:
 
 def _note_signing(article: Article, facts: Facts, cue: Cue, context: _Context) -> None:
     """Remember a signing whose partners the sentence does not name ("signed agreements with three firms")."""
-    text = article.sentence_text(facts.index)
     clause = facts.sentence.clause_of(cue.start)
     countries = facts.parties(clause) or facts.parties()
     if not countries and context.fallbacks and facts.state_refs:
@@ -515,7 +514,7 @@ def _note_signing(article: Article, facts: Facts, cue: Cue, context: _Context) -
     if countries and cue.stage in SIGNED and not facts.partner_names():
         context.signing = (facts.index, countries, cue.stage)
         context.summary = (facts.index, countries)
-        count = _COUNTED.search(text)
+        count = _COUNTED.search(article.sentence_text(facts.index))
         if count:
             context.counted = (cue.stage, NUMBER_WORDS.get(count.group("n").lower(), 0) or int(count.group("n")))
             context.summed_partners = set()

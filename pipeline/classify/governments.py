@@ -11,11 +11,12 @@ countries share counts only when subnational.toml settles it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pycountry
+
+from pipeline.classify.matcher import ascii_fold
 
 # First-level subdivisions that have a government of their own.
 GOVERNED_TYPES = frozenset({
@@ -54,16 +55,12 @@ class GovernmentMention:
 
 def fold(name: str) -> str:
     """Return a lookup key: accents dropped, lower case, one space between words."""
-    decomposed = unicodedata.normalize("NFKD", name.replace("’", "'"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+    return " ".join(ascii_fold(name.replace("’", "'")).lower().split())
 
 
 def _display(name: str) -> str:
     """Return pycountry's name as news writes it: transliteration marks ("Telangāna") dropped."""
-    if all(ord(c) < 256 for c in name):
-        return name
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return name if all(ord(c) < 256 for c in name) else ascii_fold(name)
 
 
 def _pycountry_names() -> Iterator[tuple[str, str]]:

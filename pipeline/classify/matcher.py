@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,11 @@ _COLLAPSE = re.compile(r"[\s\-]+")
 # Curly quotes and odd spaces become their plain forms, one character for one, so offsets hold.
 _PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00a0": " ", "\u2011": "-",
                         "\u2010": "-", "\u202f": " "})
+
+
+def ascii_fold(text: str) -> str:
+    """Return `text` without its accents and other combining marks ("Québec" -> "Quebec")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def plain_text(text: str) -> str:

@@ -16,7 +16,6 @@ import os
 import re
 import threading
 import tomllib
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import pycountry
 
 from pipeline.classify.amounts import MoneyVocabulary, load_money
 from pipeline.classify.governments import GOVERNMENT_OF, NAME_GOVERNMENT, fold, government_names
-from pipeline.classify.matcher import PhraseMatcher, phrase_key
+from pipeline.classify.matcher import PhraseMatcher, ascii_fold, phrase_key
 from pipeline.classify.purposes import PurposeVocabulary, load_purposes
 
 LOGGER = logging.getLogger(__name__)
@@ -123,10 +122,6 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _ascii_fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def _pycountry_forms(name: str) -> list[str]:
     """Return usable surface forms of one pycountry name ("Korea, Republic of" -> "Republic of Korea")."""
     name = name.split(" (")[0].strip()
@@ -194,7 +189,7 @@ def _subnational_entries(table: dict[str, Any], resolved: dict[str, Entry],
                     LOGGER.debug("sub-national form %r is already a form of %s; not matched", form, entry.value)
                     continue
                 kind = "institution" if form != body and form.lower() != body.lower() else "name"
-                for variant in {form, _ascii_fold(form)}:
+                for variant in {form, ascii_fold(form)}:
                     _add(cs, variant, entry or Entry("country", code, kind), lower=False)
                     bodies[phrase_key(variant)] = body
     return bodies
@@ -202,7 +197,7 @@ def _subnational_entries(table: dict[str, Any], resolved: dict[str, Entry],
 
 def _case_variants(form: str, kind: str) -> set[str]:
     """Return the exact-case spellings to match for one country form."""
-    variants = {form, _ascii_fold(form)}
+    variants = {form, ascii_fold(form)}
     if kind in ("name", "capital", "demonym") and len(form) > 3:
         variants.add(form.upper())  # datelines and headlines: "RABAT —", "MOROCCO"
     if kind == "demonym":
@@ -243,7 +238,7 @@ def _is_generic_institution(form: str, own_words: tuple[str, ...]) -> bool:
 
 def _partner_forms(name: str) -> set[str]:
     """Return a name and its variants without legal suffixes or accents."""
-    forms = {name, _ascii_fold(name)}
+    forms = {name, ascii_fold(name)}
     words = name.split()
     while len(words) > 1 and words[-1].lower().rstrip(",") in LEGAL_SUFFIXES:
         words = words[:-1]
@@ -332,7 +327,7 @@ def _partner_entries(partners: dict[str, Partner], ci: dict[str, list[Entry]],
 
 def normalise_name(name: str) -> str:
     """Return an organisation name lower-cased, without punctuation or legal suffixes, for fuzzy matching."""
-    words = "".join(c if c.isalnum() else " " for c in _ascii_fold(name).lower()).split()
+    words = "".join(c if c.isalnum() else " " for c in ascii_fold(name).lower()).split()
     while len(words) > 1 and words[-1] in {s.rstrip(".").replace(".", "") for s in LEGAL_SUFFIXES}:
         words = words[:-1]
     return " ".join(words)
