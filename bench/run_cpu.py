@@ -38,12 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import feedparser  # noqa: E402
 
+from ingest import COUNTRIES, PARTNERS  # noqa: E402  (bench/ingest.py: the same states and partners)
 from pipeline.classify import classify_article, vocabulary  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_PER_SECOND = 500
-COUNTRIES = ["Morocco", "Kenya", "India", "France", "Brazil", "Saudi Arabia", "Indonesia", "Chile", "Poland", "Japan"]
-PARTNERS = ["OpenAI", "Mistral AI", "Nvidia", "Microsoft", "Google", "Anthropic", "Cohere", "G42"]
 DEAL_SENTENCES = [
     "{country}'s digital ministry signed a memorandum of understanding with {partner} on a national AI centre.",
     "Officials from {country} held talks with {partner} about a national AI data centre.",
