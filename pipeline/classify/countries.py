@@ -64,6 +64,11 @@ _ORG_OF = re.compile(
     r"retailers|carrier|carriers|airline|airlines|conglomerate|banco|bancos|banque|banques|aseguradora|"
     r"operador|opérateur|minorista|aerolínea|entidad(?:es)?\s+financieras?|financiera|group|grupo|groupe|company|"
     r"empresa|firm|société|compañía|telco)\s+(?:of|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$")
+# "El banco, el mayor de Colombia", "the largest lender in Kenya": a rank describes a company.
+_SUPERLATIVE = re.compile(
+    r"\b(?:largest|biggest|leading|oldest|second-largest|third-largest|(?:el|la|los|las)\s+mayor(?:es)?|"
+    r"(?:el|la)\s+más\s+grande|(?:le|la)\s+plus\s+grand(?:e)?|(?:o|a)\s+maior)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:of|in|de|du|des|del|d'|en|do|da|dos|no|na)\s*(?:the\s+|la\s+|le\s+|l'|el\s+|los\s+)?$", re.IGNORECASE)
 # "across the kingdom and the United States": a country coordinated with a place is a place too.
 # "una gira por empresas tecnológicas de Estados Unidos", "tech companies from the US": the country
 # says where the companies are from; the state does not act.
@@ -72,7 +77,8 @@ _COMPANIES_OF = re.compile(
     r"(?:[\w-]+\s+){0,2}?(?:of|from|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$", re.IGNORECASE)
 _PLACE_LIST = re.compile(
     r"\b(?:in|across|throughout|within|outside|en|dans|à travers)\s+(?:the\s+|la\s+|le\s+|les\s+|el\s+|los\s+)?"
-    r"[\w-]+(?:\s+[\w-]+)?\s+(?:and|as well as|et|y)\s+(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+)?$",
+    r"[\w-]+(?:\s+[\w-]+)?(?:,\s+[\w-]+(?:\s+[\w-]+)?){0,4}(?:,\s*|,?\s+(?:and|as well as|et|y)\s+)"
+    r"(?:the\s+|la\s+|le\s+|les\s+|l'|el\s+|los\s+)?$",
     re.IGNORECASE)
 # "A similar trial ... by Australia's federal agencies": a comparison, not this article's deal.
 _COMPARISON = re.compile(r"\b(?:similar|comparable|same|semblables?|similaires?|similares?|mism[oa]s?)\b[^.;:]{0,60}$",
@@ -178,7 +184,8 @@ def _is_context_prefix(prefix: str) -> bool:
     return bool(_LOCATION.search(prefix) or _TRAVEL.search(prefix) or _ORIGIN.search(prefix)
                 or _OFFICE_TERRITORY.search(prefix) or _COMPARE.search(prefix)
                 or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
-                or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix))
+                or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix)
+                or _SUPERLATIVE.search(prefix))
 
 
 def _in_quoted_name(prefix: str, suffix: str) -> bool:

@@ -69,7 +69,19 @@ _DEAL_NOUNS = (r"(?:deal|agreement|project|data cent(?:re|er)|partnership|plan|p
                r"livraisons?|entregas?|shipments?|"
                r"initiative|talks|negotiations|accord|projet|proyecto|contract|contrat|contrato|"
                r"partenariat|acuerdo|convenio|programa|supercomputers?|supercalculateurs?|superordenador(?:es)?|"
-               r"supercomputadoras?|orders?|commandes?|pedidos?|encomendas?)\b")
+               r"supercomputadoras?|orders?|commandes?|pedidos?|encomendas?|computing cent(?:re|er)s?|"
+               r"centres? de (?:calcul|données)|centros? de (?:datos|cómputo|cálculo|dados)|clusters?)\b")
+# "non-binding", "n'engage aucune dépense de l'État", "no implica transferencia de recursos": no purchase obligation.
+_NON_BINDING = re.compile(
+    r"\bnon[- ]binding|\bnot\s+(?:legally\s+)?binding|\bno\s+(?:financial\s+)?(?:commitment|obligation)s?\s+to\s+"
+    r"(?:buy|purchase|spend|procure)|\b(?:carries|entails|involves|creates|imposes)\s+no\s+(?:[\w-]+\s+)?"
+    r"(?:obligation|commitment)|\bdoes\s+not\s+commit\s+(?:[\w-]+\s+){0,3}?to\s+(?:buy|spend|pay|purchase)|"
+    r"\bnon[- ]contraignant|\bn'(?:engage|entraîne|implique|comporte|prévoit|impose)\s+(?:[\w'-]+\s+){0,4}?aucune?\s+(?:dépense|"
+    r"engagement|obligation|financement)|\bsans\s+(?:engagement|obligation)\s+(?:financi|d'achat|de\s+commande)|"
+    r"\bno\s+vinculante|\bno\s+(?:implica|supone|conlleva|compromete)\s+(?:[\w-]+\s+){0,3}?(?:transferencias?|"
+    r"obligaci[oó]n|compromisos?|erogaci[oó]n|recursos|gastos?)|\bsin\s+(?:compromisos?|obligaci[oó]n(?:es)?)\s+"
+    r"(?:financier|de\s+compra|de\s+contrataci|econ[oó]mic)|\bnão\s+vinculante|\bnão\s+(?:implica|envolve|prevê)\s+"
+    r"(?:[\w-]+\s+){0,3}?(?:repasses?|transferências?|obrigaç|compromisso)", re.IGNORECASE)
 _DEAL_WORDS = re.compile(r"\b" + _DEAL_NOUNS, re.IGNORECASE)
 # "suspendió el piloto de Grok", "suspended the project with G42": the object of the suspension is a deal.
 _DEAL_AFTER = re.compile(r"\s+(?:(?:the|its|their|this|that|le|la|les|l'|son|sa|ses|el|los|las|su|sus|este|esta)\s+)?"
@@ -98,6 +110,7 @@ _NON_AI_OBJECT = re.compile(
 BUILT_REACH = 2  # sentences between a launch and the sentence naming what it is built on
 UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
 SUBJECT_GAP = 3  # words between a company and its undertaking verb ("Microsoft, for its part, will train")
+NON_BINDING_REACH = 3  # sentences after a deal's first mention in which "non-binding" may describe it
 SIGNED = frozenset({"mou", "agreement"})
 _CLAUSE_OPENER = re.compile(r"(?:(?:and|but|while|whereas|et|mais|y|pero|mientras)\s+)?(?:the\s+|la\s+|le\s+|el\s+)?",
                             re.IGNORECASE)
@@ -409,9 +422,12 @@ def _own_partners(facts: Facts, cue: Cue, clause: int) -> list[str]:
     bounds = sorted({c.start for c in facts.cues + facts.weak_cues if facts.sentence.clause_of(c.start) == clause})
     if len(bounds) < 2:
         return names
-    later = [start for start in bounds if start > cue.start]
-    end = later[0] if later else facts.sentence.end
-    own = [m.name for m in facts.partners if cue.start <= m.start < end]
+    ends = bounds[1:] + [facts.sentence.end]
+    segments = [[m.name for m in facts.partners if begin <= m.start < end] for begin, end in zip(bounds, ends)]
+    here = max(k for k, begin in enumerate(bounds) if begin <= cue.start)
+    # "firma con Microsoft un protocolo ... y adjudica a Telefónica un acuerdo marco": a cue naming no
+    # partner after it continues the event begun just before it.
+    own = next((segment for segment in reversed(segments[:here + 1]) if segment), [])
     if not own:
         return names
     shared = [m.name for m in facts.partners if m.start < bounds[0] and facts.sentence.clause_of(m.start) == clause]
@@ -592,7 +608,7 @@ def _attribute(article: Article, established: dict[str, set[str]],
         for cue in sorted(facts.cues, key=lambda c: c.start):
             parties = _cue_parties(article, facts, cue, context, cue_clauses)
             if parties is None:
-                if cue.stage == "stalled" and not facts.partner_names() and len(set(facts.parties())) <= 1:
+                if _orphan_stall(article, facts, cue):
                     orphans.append((facts.index, cue))
                 _note_signing(article, facts, cue, context)
                 continue
@@ -600,6 +616,8 @@ def _attribute(article: Article, established: dict[str, set[str]],
             strength = _stalled_strength(article, facts, cue)
             found = [(c, p) for c in countries for p in partners if not _own_state(article, c, p)
                      and not _precedent(facts, context, c)]
+            if not found and _orphan_stall(article, facts, cue):
+                orphans.append((facts.index, cue))  # "le centre de calcul de Viettel suspendu": the state's own firm
             records += [Record(c, p, cue.stage, strength, facts.index, cue.start, direct, end=cue.end)
                         for c, p in found]
             if found and cue.stage in SIGNED:
@@ -617,6 +635,12 @@ def _attribute(article: Article, established: dict[str, set[str]],
             context.last_index = facts.index
         records += _weak_records(article, facts)
     return records, orphans
+
+
+def _orphan_stall(article: Article, facts: Facts, cue: Cue) -> bool:
+    """Return True for a stall naming no foreign partner and at most one state: it stalls that state's deal."""
+    foreign = [p for p in facts.partner_names() if article.proxies.get(p) not in facts.parties()]
+    return cue.stage == "stalled" and not foreign and len(set(facts.parties())) <= 1
 
 
 def _weak_records(article: Article, facts: Facts) -> list[Record]:
@@ -711,6 +735,8 @@ def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> 
         chosen = [r for r in ranked if r.stage == final]
     if not _about_ai(article, pair[1], records):
         return None
+    if final == "agreement" and all(r.strength == "generic" for r in chosen) and _non_binding(article, pair, records):
+        final = "mou"  # "el convenio ... no implica transferencia de recursos": a cooperation text (taxonomy 3)
     chosen.sort(key=lambda r: (not r.direct, r.sentence, r.position))
     evidence = chosen[0]
     dated = [r for r in records if r.stage == final or (final == "mou" and r.strength == "generic")]
@@ -720,6 +746,17 @@ def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> 
                        evidence=article.sentence_text(evidence.sentence), known=article.known.get(pair[1], True),
                        level=level, body=body)
     return Candidate(deal, records, chosen, evidence)
+
+
+def _non_binding(article: Article, pair: tuple[str, str], records: list[Record]) -> bool:
+    """Return True when a sentence near the pair's deal says the text binds nobody to spend or buy."""
+    first = min(r.sentence for r in records)
+    for facts in article.facts[first:first + NON_BINDING_REACH + 1]:
+        named = facts.partner_names()
+        if (not named or pair[1] in named) and _NON_BINDING.search(article.text, facts.sentence.start,
+                                                                     facts.sentence.end):
+            return True
+    return False
 
 
 def _level(article: Article, country: str, records: list[Record]) -> tuple[str, str | None]:

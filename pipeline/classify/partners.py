@@ -103,7 +103,9 @@ _SUFFIXED_NAME = re.compile(
 _RECIPIENT_NAME = re.compile(
     r"(?:\b(?:millions?|billions?|milliards?|millones|mil\s+millones|bn|m)\b|\bM[\$€]|\bMd[\$€])\s*"
     r"(?:(?:de|d')\s*(?:dollars|euros|pesos|reais|dólares|livres)\s+|(?:dollars|euros|pounds|\$|€)\s+|"
-    r"(?:CA|US|CAD|USD)\s+)?(?:(?:to|à|a|para)\s+|"
+    r"(?:CA|US|CAD|USD)\s+)?(?:(?:(?:in|en)\s+(?:[a-z][\w-]*\s+){1,5}?)?(?:to|à|a|para)\s+"
+    # "C$22 million in a grant and a loan to Quebec City-based Coveo"
+    r"(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?-based\s+)?|"
     # "invierte 20 millones en la valenciana Maisa", "invests $20m in Radix": the money goes into the company
     r"(?:in|en|dans)\s+(?:(?:la|le|l'|el|the)\s*)?(?:[a-zà-ÿ][\w-]*\s+)?)"
     r"(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+){0,2})")

@@ -57,6 +57,12 @@ _DAY_FIRST = re.compile(r"^\s+(?:(?:on|this|last|le|ce|el|este)\s+)?(?:" + "|".j
 _LAUNCH_OF_NAMED = re.compile(r"^\s+(?:of|du|de la|de l'|des|de|del)\s*(?:the\s+|la\s+|le\s+)?[«\"“]", re.IGNORECASE)
 # "a wider rollout", "un lancement": a launch spoken of, not one that happened.
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|un|une|una|uno)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+# "an agreement on the deployment of", "travailler sur le déploiement", "para el despliegue": a launch
+# named as what something is about or for.
+_SUBJECT_OF_BEFORE = re.compile(
+    r"\b(?:on|about|for|towards?|regarding|concerning|covering|sur|pour|vers|concernant|en\s+vue\s+du?|"
+    r"para|sobre|hacia|relativ[oa]\s+a)\s+(?:(?:the|a|an|its|their|le|la|les|l'|un|une|son|sa|el|los|las|su|un|una|"
+    r"o|os)\s*)?(?:[\w-]+\s+)?$", re.IGNORECASE)
 _ENTRUSTED_BEFORE = re.compile(
     r"\b(?:entrust(?:s|ed)?|commission(?:s|ed)?|hired|hires|tasked|contracted|awarded|confi(?:e|ent|é|ée)|a\s+confié|"
     r"confí(?:a|an|ó)|encarg(?:a|ó|an)|contrat(?:o|ó)|adjudic(?:a|ó))\b[^.;:]{0,80}$", re.IGNORECASE)
@@ -267,6 +273,8 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
         if word in _NOMINAL_LAUNCH and (_INDEFINITE_BEFORE.search(before) or _FUTURE_AFTER.match(after)):
             return "future"
+        if word in _NOMINAL_LAUNCH and _SUBJECT_OF_BEFORE.search(before):
+            return "future"  # "s'engagent à travailler ... sur le déploiement d'un assistant": what the deal covers
         if word in _NOMINAL_LAUNCH and _ENTRUSTED_BEFORE.search(text[floor:cue.start]):
             return "future"  # "confie à Cohere le déploiement de l'IA": a deployment contracted, not carried out
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
