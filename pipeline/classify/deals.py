@@ -82,6 +82,14 @@ _NON_BINDING = re.compile(
     r"obligaci[oó]n|compromisos?|erogaci[oó]n|recursos|gastos?)|\bsin\s+(?:compromisos?|obligaci[oó]n(?:es)?)\s+"
     r"(?:financier|de\s+compra|de\s+contrataci|econ[oó]mic)|\bnão\s+vinculante|\bnão\s+(?:implica|envolve|prevê)\s+"
     r"(?:[\w-]+\s+){0,3}?(?:repasses?|transferências?|obrigaç|compromisso)", re.IGNORECASE)
+# "The GPUs will be supplied by Nvidia", "seront fournis par Nvidia": an undertaking in the passive.
+_PASSIVE_UNDERTAKING = re.compile(
+    r"\b(?:will\s+be|(?:is|are)\s+to\s+be|sera|seront|será|serán|(?:vai|vão)\s+ser)\s+(?:[\w-]+\s+)?"
+    r"(?:supplied|provided|built|delivered|installed|operated|financed|funded|hosted|fournie?s?|construite?s?|"
+    r"livrée?s?|installée?s?|financée?s?|exploitée?s?|hébergée?s?|suministrad[oa]s?|proporcionad[oa]s?|"
+    r"construid[oa]s?|entregad[oa]s?|instalad[oa]s?|financiad[oa]s?|operad[oa]s?|fornecid[oa]s?|"
+    r"constru[ií]d[oa]s?)\s+(?:by|par|por|pela|pelo)\s+(?:the\s+|la\s+|le\s+|l'|el\s+|o\s+|a\s+)?"
+    r"(?:[\w-]+\s+){0,2}?$", re.IGNORECASE)
 _DEAL_WORDS = re.compile(r"\b" + _DEAL_NOUNS, re.IGNORECASE)
 # "suspendió el piloto de Grok", "suspended the project with G42": the object of the suspension is a deal.
 _DEAL_AFTER = re.compile(r"\s+(?:(?:the|its|their|this|that|le|la|les|l'|son|sa|ses|el|los|las|su|sus|este|esta)\s+)?"
@@ -213,8 +221,9 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
     here = context.sections[facts.index] or context.dominant
     text = article.sentence_text(facts.index)
     summed_up = _summed_up_by(facts, context)
-    if summed_up and partners and not _OTHER_STATES.search(text):
-        return summed_up
+    counted = context.counted is not None and stage in SIGNED
+    if summed_up and (partners or counted) and not _OTHER_STATES.search(text):
+        return summed_up  # after "trois accords", a company the registry does not know: "la start-up Kata.ai"
     if here and _refers_to_state(facts, clause) and not _OTHER_STATES.search(text):
         return [here]
     if _ITS_START.match(text) and facts.index > 0:  # "El Salvador went furthest. Its agreement with ..."
@@ -573,20 +582,22 @@ def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Rec
         return []
     if any(c not in countries for c in facts.parties()):
         return []  # another state acts in the sentence: not the same deal
-    records = []
+    subjects = []  # (company, where its undertaking is)
     for token in facts.tokens:
         if not token.has("undertaking"):
             continue
         before = [m for m in facts.partners if m.end <= token.start
                   and facts.sentence.clause_of(m.start) == facts.sentence.clause_of(token.start)]
         if before and len(article.text[before[-1].end:token.start].split()) <= SUBJECT_GAP:
-            partner = before[-1].name
-            # A memorandum's undertaking is that memorandum; an agreement's gives way to one, as generic cues do.
-            strength = "strong" if stage == "mou" else "generic"
-            records += [Record(c, partner, stage, strength, facts.index, token.start, False, end=token.end)
-                        for c in countries
-                        if not _own_state(article, c, partner)]
-    return records
+            subjects.append((before[-1].name, token.start, token.end))
+    for mention in facts.partners:  # "Les processeurs seront fournis par Nvidia"
+        passive = _PASSIVE_UNDERTAKING.search(article.text, max(facts.sentence.start, mention.start - 80), mention.start)
+        if passive:
+            subjects.append((mention.name, passive.start(), passive.end()))
+    # A memorandum's undertaking is that memorandum; an agreement's gives way to one, as generic cues do.
+    strength = "strong" if stage == "mou" else "generic"
+    return [Record(c, partner, stage, strength, facts.index, start, False, end=end)
+            for partner, start, end in subjects for c in countries if not _own_state(article, c, partner)]
 
 
 def _attribute(article: Article, established: dict[str, set[str]],
@@ -706,11 +717,23 @@ def _orphan_records(article: Article, records: list[Record], orphans: list[tuple
         named = article.facts[index].parties()
         stalled = [(c, p) for c, p in pairs if c in named] if named else list(pairs) if len(countries) == 1 else []
         if named and len(stalled) > 1:
-            continue  # which of the state's deals stalled the sentence does not say
+            # Another state's export controls hold up every hardware deal of the state (taxonomy 8);
+            # otherwise which of the state's deals stalled the sentence does not say.
+            blocked = any(m.role == "regulator" for m in article.facts[index].countries)
+            supplied = {(r.country, r.partner) for r in records if r.stage in SIGNED and not r.weakness}
+            hardware = [(c, p) for c, p in stalled if _partner_kind(article, p) == "chips" and (c, p) in supplied]
+            if not (blocked and hardware):
+                continue
+            stalled = hardware
         if _DEAL_WORDS.search(article.sentence_text(index)):
             extra += [Record(country, partner, cue.stage, cue.strength, index, cue.start, False, end=cue.end)
                       for country, partner in stalled]
     return extra
+
+
+def _partner_kind(article: Article, partner: str) -> str:
+    entry = article.vocab.partners.get(partner)
+    return entry.kind if entry is not None else ""
 
 
 def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> Candidate | None:

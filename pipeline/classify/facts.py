@@ -508,6 +508,7 @@ def dominant_country(article: Article) -> str | None:
     """Return the country the article is about, when one clearly dominates its mentions."""
     scores: dict[str, float] = {}
     acting: set[str] = set()
+    parties: set[str] = set()  # a state only ever blocking or named as a place does not compete
     for facts in article.facts:
         lead = 2 if facts.sentence.paragraph <= 1 else 1  # the headline and lead name the article's subject
         for mention in facts.countries:
@@ -515,12 +516,15 @@ def dominant_country(article: Article) -> str | None:
             scores[mention.code] = scores.get(mention.code, 0.0) + weight * lead
             if mention.role != "context" or mention.form != "demonym":
                 acting.add(mention.code)
+            if mention.role in ("party", "dateline"):
+                parties.add(mention.code)
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:2]
     # A country only ever named by adjectives describing other things ("un acteur européen", "le droit
     # européen") is no setting of the article, let alone the state whose ministry speaks.
     if not ranked or ranked[0][1] < 0.5 or ranked[0][0] not in acting:
         return None
-    if len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
+    contested = ranked[1:] and (ranked[1][0] in parties or ranked[0][0] not in parties)
+    if contested and ranked[0][1] < 2 * ranked[1][1]:
         return None
     return ranked[0][0]
 

@@ -55,6 +55,11 @@ _OWNED_AFTER = re.compile(
     r"détenue?|contrôlée?|créée?|fondée?|propiedad|controlad[ao]|participad[ao]|cread[ao]|fundad[ao]|subsidiary|"
     r"unit|arm|division|filiale|filial)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:by|par|por|de|of|du|del)\s+", re.IGNORECASE)
+# "Swisscom, dont la Confédération détient la majorité du capital", "Fortum, in which the state holds 51%"
+_HELD_AFTER = re.compile(
+    r"^\s*,\s*(?:dont|in\s+which|en\s+la\s+que|en\s+el\s+que|del\s+que|de\s+la\s+que|da\s+qual|do\s+qual)\s+"
+    r"(?=(?:[\w'-]+\s+){1,4}?(?:détient|détiennent|contrôle|holds|owns|controls|has\s+a\s+(?:majority|controlling)|"
+    r"posee|controla|tiene\s+(?:la\s+mayoría|el\s+control)|detém)\b)", re.IGNORECASE)
 # "state-owned Humain", "la société publique Foo"
 _OWNED_BEFORE = re.compile(r"\b(?:(?:state|government)[- ]owned|(?:la\s+|el\s+)?(?:estatal|pública)|"
                            r"(?:l'|la\s+)?(?:publique|étatique))\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
@@ -116,11 +121,15 @@ _AI_WORDS = re.compile(
     r"\b(?:AI|IA|A\.I\.|artificial intelligence|intelligence artificielle|inteligencia artificial|machine learning|"
     r"data|cloud|chips?|computing|robotics|LLM|language models?|GPU|semiconductor|Labs|Intelligence|Analytics|"
     r"chatbots?|voice assistants?|virtual assistants?|assistant (?:vocal|virtuel|conversationnel)|"
-    r"asistente (?:virtual|de voz))\b")
+    r"asistente (?:virtual|de voz)|agents? conversationnels?|agentes? conversacionales?|conversational agents?|"
+    r"assistentes? virtua(?:l|is))\b|\w\.ai\b")
 _NOT_COMPANY = re.compile(
     r"^(?:Ministry|Minister|Department|Government|Agency|University|Institute|National|Federal|Royal|State|"
     r"President|Prime|The|This|That|Its|Their|Le|La|Les|El|Los|Las|Université|Universidad|Ministère|Ministerio|"
-    r"Gobierno|Gouvernement|Office|Council|Commission|Centre|Center|Foundation|Bank)\b")
+    r"Gobierno|Gouvernement|Office|Council|Commission|Centre|Center|Foundation|Bank|"
+    # sentence adverbs before an apposition: "Enfin, la start-up Kata.ai"
+    r"Enfin|Finally|Lastly|Also|Meanwhile|However|Moreover|Besides|Separately|Finalement|Ensuite|Puis|Ainsi|"
+    r"Par|Además|Asimismo|Luego|Finalmente|Por|Mientras|Também|Além|Depois)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][\w.&-]{3,}(?:\s+[A-Z][\w.&-]+){0,2}")
 
 
@@ -156,7 +165,7 @@ def ownership_end(text: str, start: int, end: int) -> int | None:
     """
     if _OWNED_BEFORE.search(text[max(0, start - 40):start]):
         return end
-    match = _OWNED_AFTER.match(text[end:end + 120])
+    match = _OWNED_AFTER.match(text[end:end + 120]) or _HELD_AFTER.match(text[end:end + 120])
     return end + match.end() if match else None
 
 

@@ -82,6 +82,9 @@ _TALKED_GAP = re.compile(
     r"(?:\s+(?:with|avec|con|com)(?:\s+[A-Z][\w.&'-]*){1,4})?"  # "held talks with Anthropic about deploying"
     r"\s+(?:(?:about|on|over|of|for|sur|sobre|de|du|la|le|les|l'|el|los|las|the|a|an|its|their|un|une|una|su|sus|"
     r"son|sa|ses|leur|possible|potential|wider|future|nationwide|eventual|éventuel|éventuelle|posible)\s+)*")
+_UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duquel|aux\s+termes\s+duquel|"
+                          r"par\s+lequel|por\s+el\s+cual|mediante\s+el\s+cual|en\s+virtud\s+del\s+cual|"
+                          r"pelo\s+qual)\b", re.IGNORECASE)
 _TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
 # "A memorandum could be signed later this year", 'a memorandum "could be signed"', "un protocole
 # pourrait être signé", "un memorando podría firmarse": a modal after the deal noun puts the document
@@ -329,6 +332,8 @@ def _noun_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
                     if not broken and words <= NOUN_BEFORE_VERB:
                         end, found = other.end, True
                     break
+        if not found and _UNDER_WHICH.match(text, token.end):
+            found = True  # "a separate agreement under which Nvidia was to supply": a deal that exists
         if not found and noun.value == "contract" and _OWNER_BEFORE.search(text[max(0, token.start - 30):token.start]):
             found = True
         if not found and _WITH_AFTER.match(text[token.end:token.end + 50]):
