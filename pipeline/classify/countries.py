@@ -241,10 +241,13 @@ _EXPORT_BEFORE = re.compile(
     r"\b(?:blocked|held\s+up|halted|bloqué|bloquée|bloqués|bloqueado|bloqueada|frenado|frenada)\s+(?:by|par|por)\s+"
     r"(?:the\s+|los\s+)?$", re.IGNORECASE)
 # "... on hold because the United States has not issued the export licence": the cause of a stall
-_CAUSE_BEFORE = re.compile(r"\b(?:because|as|since|until|porque|hasta\s+que|car|parce\s+que|tant\s+que)\s+"
+_CAUSE_BEFORE = re.compile(r"\b(?:because|as|since|until|porque|hasta\s+que|car|parce\s+que|tant\s+que|awaiting|"
+                           r"waiting\s+for|pending|en\s+attente\s+d(?:e|es|u)|a\s+la\s+espera\s+de|esperando|"
+                           r"à\s+espera\s+de|aguardando)\s+"
                            r"(?:the\s+|los\s+|las\s+|les\s+|l')?(?:(?:authorities|autorités|autoridades|government|"
-                           r"gouvernement|gobierno|administration|administración)\s+)?$", re.IGNORECASE)
-_LICENCE_AFTER = re.compile(r"^\s+(?:[\w'-]+\s+){0,5}?(?:export|licen[cs]es?|licencias?|approvals?|autorisations?|"
+                           r"gouvernement|gobierno|administration|administración)\s+)?(?:(?-i:[A-Z][\w.]*)\s+)?$",
+                           re.IGNORECASE)
+_LICENCE_AFTER = re.compile(r"^\s+(?:[\w'-]+\s+){0,8}?(?:export|licen[cs]es?|licencias?|approvals?|autorisations?|"
                             r"autorizaci[oó]n(?:es)?)\b", re.IGNORECASE)
 
 

@@ -53,6 +53,12 @@ _PRIVATE_COUNTERPART = re.compile(
     r"\b(?:with|to|for|avec|con)\s+(?:[\w-]+\s+){0,3}?(?:banks|companies|firms|hospitals|universities|start-?ups|"
     r"operators|retailers|insurers|manufacturers|customers|businesses|carriers|lenders|automakers|clubs|"
     r"investors|developers|banques|entreprises|sociétés|bancos|empresas)\b", re.IGNORECASE)
+# "several agencies already use AI tools", "plusieurs administrations expérimentent": bodies in general.
+_SOME_BODIES = re.compile(
+    r"\b(?:several|many|some|various|numerous|plusieurs|certaines|certains|nombreuses|nombreux|varias|varios|"
+    r"algunas|algunos|muchas|muchos|diversas|diversos|vários|várias|muitos|muitas)\s+(?:[\w-]+\s+)?"
+    r"(?:agencies|departments|ministries|administrations|bodies|services|organismes|ministères|organismos|"
+    r"ministerios|dependencias|entidades|órgãos|secretarias)\b", re.IGNORECASE)
 # "launched its own model", "su propio modelo": the state built it itself.
 _OWN_THING = re.compile(r"\b(?:its|their)\s+own\b|\b(?:son|sa|ses|leur|leurs)\s+propres?\b|"
                         r"\b(?:su|sus)\s+propi[oa]s?\b|\bwithout\s+(?:any\s+)?(?:outside\s+|foreign\s+|external\s+)?"
@@ -468,8 +474,8 @@ def _sole_partner(article: Article, facts: Facts, context: _Context, countries: 
     text = article.sentence_text(facts.index)
     if len(countries) != 1 or not context.fallbacks or _other_org(article, facts):
         return []
-    if _PRIVATE_COUNTERPART.search(text) or _OWN_THING.search(text):
-        return []  # "launched its own model with local start-ups": built without the partner
+    if _PRIVATE_COUNTERPART.search(text) or _OWN_THING.search(text) or _SOME_BODIES.search(text):
+        return []  # "launched its own model with local start-ups", "plusieurs administrations expérimentent"
     partners = context.established.get(countries[0], set())
     return sorted(partners) if len(partners) == 1 else []
 

@@ -73,7 +73,7 @@ _STATE_ORG_PATTERNS = (
     re.compile(rf"(?P<name>{_ORG_NAME}),\s+(?:which|that|qui|que)\s+(?:is|was|est|es)\s+(?:[\w-]+\s+){{0,2}}?"
                rf"(?:wholly[- ]|majority[- ]|fully[- ]|partly[- ]|mostly[- ])?(?:owned|controlled|détenue?|controlada|"
                rf"controlado|propiedad)\s+(?:by|par|por|de|del)\s+{_STATE_OWNER}"),
-    re.compile(rf"(?P<name>{_ORG_NAME}),\s+(?:the|a|an|la|le|l'|el|una?)\s*[^,.;:]{{0,60}}?(?:in\s+which\s+the\s+"
+    re.compile(rf"(?P<name>{_ORG_NAME}),\s+(?:(?:the|a|an|la|le|l'|el|una?|uma|o)\s*)?[^,.;:]{{0,60}}?(?:in\s+which\s+the\s+"
                rf"(?:state|government)\s+(?:holds|owns|has)|(?:state|government)[- ](?:owned|controlled|run)|"
                rf"(?:majority|wholly)[- ]owned\s+by\s+{_STATE_OWNER}|dont\s+l'(?:é|É)tat\s+(?:détient|est)|"
                rf"publique?s?\b|estatal(?:es)?\b|pública\b)"),

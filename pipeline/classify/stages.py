@@ -67,11 +67,14 @@ _ENTRUSTED_BEFORE = re.compile(
     r"\b(?:entrust(?:s|ed)?|commission(?:s|ed)?|hired|hires|tasked|contracted|awarded|confi(?:e|ent|é|ée)|a\s+confié|"
     r"confí(?:a|an|ó)|encarg(?:a|ó|an)|contrat(?:o|ó)|adjudic(?:a|ó))\b[^.;:]{0,80}$", re.IGNORECASE)
 _NOMINAL_LAUNCH = frozenset({"launch", "rollout", "roll out", "deployment", "lancement", "déploiement",
-                             "lanzamiento", "despliegue", "mise en service", "puesta en marcha"})
+                             "lanzamiento", "despliegue", "mise en service", "puesta en marcha", "first cohort",
+                             "première cohorte", "primera cohorte", "first users", "premiers utilisateurs",
+                             "primeros usuarios"})
 # "its mAigov assistant, launched earlier this year,": a participle describing something else.
 _BACKGROUND_AFTER = re.compile(
-    r"^\s+(?:earlier|last|this|in\s+(?:19|20)\d\d|years?|months?|weeks?|\w+\s+(?:years?|months?)\s+ago)\b",
-    re.IGNORECASE)
+    r"^\s+(?:earlier|last|this|in\s+(?:19|20)\d\d|years?|months?|weeks?|\w+\s+(?:years?|months?)\s+ago|"
+    r"(?:en|em)\s+(?:19|20)\d\d|l'an\s+dernier|l'année\s+dernière|il\s+y\s+a|el\s+año\s+pasado|hace|"
+    r"no\s+ano\s+passado|há)\b", re.IGNORECASE)
 # "its agreement with Google Cloud", "son contrat d'intelligence artificielle avec Oracle"
 _WITH_AFTER = re.compile(r"^(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\b", re.IGNORECASE)
 # "its contract", "son contrat": a contract that exists
@@ -109,7 +112,7 @@ _DENIED_REPORT = re.compile(
     r"|(?:having|avoir|haber)\s+|(?:[\w'-]+\s+){0,2}$)[^;]*$", re.IGNORECASE)
 # "The rollout will begin in spring", "Le déploiement commencera au printemps": a launch still to come.
 _FUTURE_AFTER = re.compile(
-    r"^\s+(?:(?:is|are)\s+(?:expected|scheduled|due|set|planned)\s+to|will|would|shall|commencera|débutera|"
+    r"^(?:\s+[\w'-]+){0,5}?\s+(?:(?:is|are)\s+(?:expected|scheduled|due|set|planned)\s+to|will|would|shall|commencera|débutera|"
     r"démarrera|interviendra|aura\s+lieu|sera|devrait|doit|comenzará|empezará|arrancará|iniciará|será|"
     r"está\s+previst[oa]|debería)\b", re.IGNORECASE)
 # "agreed to acquire a local start-up", "acordó comprar una empresa": a takeover of a company, not a deal with a state.
@@ -187,6 +190,10 @@ _WITH_PHRASE_GAP = re.compile(
     r"(?:a|an|the|un|une|le|la|les|el|los|las|um|uma|o|os|l')\s*", re.IGNORECASE)
 
 
+# A short aside between commas: "signed, in Luanda, a contract", "a signé, mardi, un accord".
+_ASIDE = re.compile(r",\s+(?:[^\s,;:()]+\s+){0,3}[^\s,;:()]+,\s")
+
+
 def _gap(text: str, start: int, end: int) -> tuple[int, bool]:
     """Return (words between, whether a clause break lies between) for text[start:end].
 
@@ -194,6 +201,7 @@ def _gap(text: str, start: int, end: int) -> tuple[int, bool]:
     "firmaron un convenio".
     """
     between = text[start:end] if end > start else ""
+    between = _ASIDE.sub(" ", between)  # "assinou nesta terça-feira, em Luanda, um contrato"
     words = between.split()
     if any(w.lower().strip(".,") in _DATE_WORDS for w in words):
         words = [w for w in words if w.lower().strip(".,") not in _DATE_WORDS and not _NUMBER.fullmatch(w)
