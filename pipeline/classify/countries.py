@@ -64,6 +64,9 @@ _ORG_OF = re.compile(
     r"retailers|carrier|carriers|airline|airlines|conglomerate|banco|bancos|banque|banques|aseguradora|"
     r"operador|opérateur|minorista|aerolínea|entidad(?:es)?\s+financieras?|financiera|group|grupo|groupe|company|"
     r"empresa|firm|société|compañía|telco)\s+(?:of|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$")
+# "Commonwealth Bank of Australia", "Royal Bank of Canada": a company's name; "Reserve Bank of India" is the state's.
+_PRIVATE_BANK_OF = re.compile(r"\b(?!(?:The|A|An|Central|Reserve|National|Development|State|People's|Federal|Export-Import)\s)"
+                              r"[A-Z][\w&'-]+\s+Bank\s+of\s+(?:the\s+)?$")
 # "El banco, el mayor de Colombia", "the largest lender in Kenya": a rank describes a company.
 _SUPERLATIVE = re.compile(
     r"\b(?:largest|biggest|leading|oldest|second-largest|third-largest|(?:el|la|los|las)\s+mayor(?:es)?|"
@@ -185,7 +188,7 @@ def _is_context_prefix(prefix: str) -> bool:
                 or _OFFICE_TERRITORY.search(prefix) or _COMPARE.search(prefix)
                 or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
                 or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix)
-                or _SUPERLATIVE.search(prefix))
+                or _SUPERLATIVE.search(prefix) or _PRIVATE_BANK_OF.search(prefix))
 
 
 def _in_quoted_name(prefix: str, suffix: str) -> bool:

@@ -45,7 +45,8 @@ _COUNTED = re.compile(
     r"\b(?P<n>" + "|".join(NUMBER_WORDS) + r"|[2-6])\s+(?:[\w'-]+\s+){0,3}?(?:deals|agreements|memorand\w*|MoUs|"
     r"contracts|firms|companies|partners|accords|protocoles|conventions|contrats|entreprises|sociétés|acuerdos|"
     r"convenios|memorandos|protocolos|contratos|empresas|compañías|firmas|acordos|documents|textes|documentos|"
-    r"textos|texts)\b", re.IGNORECASE)
+    r"textos|texts|partnerships|partenariats|alianzas|asociaciones|parcerias|pactos|pacts|engagements|"
+    r"compromisos|compromissos|ententes)\b", re.IGNORECASE)
 _LIST_LINK = re.compile(r"\s*(?:,|and|et|y|e|&)?\s*")
 _OTHER_ORG = re.compile(r"\b(?:with|between|and|avec|et|con|entre|y)\s+(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+)*)")
 # "signed agreements with several African banks": the counterpart is named, and it is not a state.
@@ -83,11 +84,11 @@ _NON_BINDING = re.compile(
     r"(?:buy|purchase|spend|procure)|\b(?:carries|entails|involves|creates|imposes)\s+no\s+(?:[\w-]+\s+)?"
     r"(?:obligation|commitment)|\bdoes\s+not\s+commit\s+(?:[\w-]+\s+){0,3}?to\s+(?:buy|spend|pay|purchase)|"
     r"\bnon[- ]contraignant|\bn'(?:engage|entraîne|implique|comporte|prévoit|impose)\s+(?:[\w'-]+\s+){0,4}?aucune?\s+(?:dépense|"
-    r"engagement|obligation|financement)|\bsans\s+(?:engagement|obligation)\s+(?:financi|d'achat|de\s+commande)|"
-    r"\bno\s+vinculante|\bno\s+(?:implica|supone|conlleva|compromete)\s+(?:[\w-]+\s+){0,3}?(?:transferencias?|"
-    r"obligaci[oó]n|compromisos?|erogaci[oó]n|recursos|gastos?)|\bsin\s+(?:compromisos?|obligaci[oó]n(?:es)?)\s+"
+    r"engagement|obligation)|\bsans\s+(?:engagement|obligation)\s+(?:financi|d'achat|de\s+commande)|"
+    r"\bno\s+vinculante|\bno\s+(?:implica|supone|conlleva|compromete)\s+(?:[\w-]+\s+){0,5}?(?:obligaci[oó]n|"
+    r"compromisos?\s+de\s+(?:compra|contrataci[oó]n))|\bsin\s+(?:compromisos?|obligaci[oó]n(?:es)?)\s+"
     r"(?:financier|de\s+compra|de\s+contrataci|econ[oó]mic)|\bnão\s+vinculante|\bnão\s+(?:implica|envolve|prevê)\s+"
-    r"(?:[\w-]+\s+){0,3}?(?:repasses?|transferências?|obrigaç|compromisso)", re.IGNORECASE)
+    r"(?:[\w-]+\s+){0,5}?(?:obrigaç|compromisso\s+de\s+compra)", re.IGNORECASE)
 # "The GPUs will be supplied by Nvidia", "seront fournis par Nvidia": an undertaking in the passive.
 _PASSIVE_UNDERTAKING = re.compile(
     r"\b(?:will\s+be|(?:is|are)\s+to\s+be|sera|seront|será|serán|(?:vai|vão)\s+ser)\s+(?:[\w-]+\s+)?"
@@ -105,7 +106,8 @@ _DEAL_AFTER = re.compile(r"\s+(?:(?:the|its|their|this|that|le|la|les|l'|son|sa|
 _BUILT_ON = re.compile(
     r"\b(?:built|developed|designed|powered|based|running|runs|hosted|trained)\s+(?:(?:it|them)\s+)?"
     r"(?:with|on|by|using|upon)\b|\b(?:bâtie?s?|construite?s?|développée?s?|basée?s?|fondée?s?|propulsée?s?|"
-    r"hébergée?s?|conçue?s?|créée?s?)\s+(?:sur|avec|par)\b|\b(?:construid[oa]s?|desarrollad[oa]s?|basad[oa]s?|"
+    r"hébergée?s?|conçue?s?|créée?s?)\s+(?:sur|avec|par)\b|\b(?:repose|reposent|reposant|s'appuie|s'appuient|"
+    r"s'appuyant|relies|rely|runs|run)\s+(?:sur|on)\b|\b(?:construid[oa]s?|desarrollad[oa]s?|basad[oa]s?|"
     r"impulsad[oa]s?|alojad[oa]s?|cread[oa]s?|diseñad[oa]s?|contratad[oa]s?)\s+(?:con|sobre|en|por|a)\b|"
     r"\bcon\s+tecnolog[ií]a\s+de\b|\bavec\s+la\s+technologie\s+de\b|\bcom\s+tecnologia\s+d[ao]\b|"
     # "gives pupils accounts on OpenAI's ChatGPT Edu": what users of the launched service get is the partner's
@@ -122,6 +124,7 @@ _NON_AI_OBJECT = re.compile(
     r"mobile\s+network|couverture\s+mobile|cobertura\s+móvil)\b",
     re.IGNORECASE)
 BUILT_REACH = 2  # sentences between a launch and the sentence naming what it is built on
+COUNTED_REACH = 6  # sentences after "signed three deals" in which the three companies may be named
 UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
 SUBJECT_GAP = 3  # words between a company and its undertaking verb ("Microsoft, for its part, will train")
 NON_BINDING_REACH = 3  # sentences after a deal's first mention in which "non-binding" may describe it
@@ -270,7 +273,10 @@ def _summed_up_by(facts: Facts, context: _Context) -> list[str]:
     if context.summary is None:
         return []
     index, countries = context.summary
-    if 0 < facts.index - index <= UNDERTAKING_REACH and context.sections[facts.index] == context.sections[index]:
+    # A counted summary reaches on until every company it counted has been named.
+    open_count = context.counted is not None and len(context.summed_partners) < context.counted[1]
+    reach = COUNTED_REACH if open_count else UNDERTAKING_REACH
+    if 0 < facts.index - index <= reach and context.sections[facts.index] == context.sections[index]:
         return countries
     return []
 
@@ -679,9 +685,11 @@ def _built_on(article: Article, facts: Facts, context: _Context) -> list[Record]
     "The ministry put an assistant into service. The tool, built on Microsoft's cloud, answers ...":
     the launch named the state, the next sentence names the partner.
     """
-    if context.launch is None or not facts.partners or facts.parties():
+    if context.launch is None or not facts.partners:
         return []
     index, countries = context.launch
+    if any(c not in countries for c in facts.parties()):
+        return []  # another state's sentence
     if not 0 < facts.index - index <= BUILT_REACH:
         return []
     built = _BUILT_ON.search(article.text, facts.sentence.start, facts.sentence.end)

@@ -32,6 +32,9 @@ CUE_KINDS = frozenset({"cue", "noun", "money", "trial_use"})
 DOMINANCE_WEIGHTS = {"party": 1.0, "regulator": 0.25, "dateline": 0.5, "context": 0.25}
 _NOT_A_REF = re.compile(r"\b(?:other|several|many|foreign|some|dozens of|all|various|numerous|few|"
                         r"autres|plusieurs|otros|varios)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+# "a suite for government agencies", "pensé pour les administrations": buyers in general, a market (taxonomy 7)
+_MARKET_FOR = re.compile(r"\b(?:for|to|pour|para|aimed\s+at|designed\s+for|destinée?s?\s+aux|dirigid[oa]s?\s+a)\s+"
+                         r"(?:the\s+|les\s+|los\s+|las\s+|os\s+|as\s+)?(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
 _STATE_WORDS = re.compile(r"\b(?:government|state|sovereign|public|ministry|gouvernement|état|gobierno|estado)\b",
                           re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
@@ -42,6 +45,7 @@ _APPOSITION = re.compile(r"[\w)],\s*$")
 # ", Kuwait courts Oracle": a comma, then the country that opens the next statement
 _SPLICE_COMMA = re.compile(r",\s+")
 # "..., Antioquia estrena nube y Paraguay frena a Grok": a conjunction before a state that opens its own event
+_LOWER_WORD = re.compile(r"\s[a-zà-ÿ]{3,}\s")
 _SPLICE_AND = re.compile(r"\s+(?:and|y|et|e)\s+")
 _HARDWARE = (r"(?:GPUs?|chips?|superchips?|processors?|accelerators?|graphics\s+cards?|hardware|semiconductors?|"
              r"puces?|processeurs?|cartes\s+graphiques|procesadores?|tarjetas\s+gráficas)")
@@ -215,7 +219,8 @@ def _split_comma_splices(article: Article, facts: Facts) -> None:
         low = max([b for b in breaks if b < begin] + [sentence.clause_starts[sentence.clause_of(joint)]])
         high = joints[number + 1][0] if number + 1 < len(joints) else sentence.end
         if any(m.start == begin for m in facts.countries):
-            if _reports_event(facts, low, joint, own_country=True) and _reports_event(facts, begin, high):
+            before = _reports_event(facts, low, joint, own_country=True) or _company_event(article, facts, low, joint)
+            if before and _reports_event(facts, begin, high):
                 breaks[begin] = "splice"
         elif _partner_event(facts, low, joint, begin, high):
             breaks[begin] = ","
@@ -260,6 +265,14 @@ def _reports_event(facts: Facts, low: int, high: int, own_country: bool = False)
     if own_country and countries[-1].end >= high - 1:
         return False  # "... with Estonia, Greece": a list, not a new statement
     return _has_cue(facts, low, high) or any(low <= m.start < high for m in facts.partners)
+
+
+def _company_event(article: Article, facts: Facts, low: int, high: int) -> bool:
+    """Return True for "Google licenses Character.AI": two companies and a verb between them, no state."""
+    if any(low <= m.start < high for m in facts.countries):
+        return False
+    names = sorted((m for m in facts.partners if low <= m.start < high), key=lambda m: m.start)
+    return len({m.name for m in names}) >= 2 and bool(_LOWER_WORD.search(article.text, names[0].end, names[-1].start))
 
 
 def _partner_event(facts: Facts, low: int, comma: int, begin: int, high: int) -> bool:
@@ -451,7 +464,9 @@ def _describe(article: Article, facts: Facts) -> None:
     facts.cues = [c for c in cues if not any(s <= c.start and c.end <= e for s, e in article.ownership)]
     facts.weak_cues = weak
     for token in facts.tokens:
-        if token.has("state_ref") and not _NOT_A_REF.search(text[max(sentence.start, token.start - 30):token.start]):
+        before = text[max(sentence.start, token.start - 30):token.start]
+        plural = any(w.endswith("s") for w in text[token.start:token.end + 12].lower().split()[:2])
+        if token.has("state_ref") and not _NOT_A_REF.search(before) and not (plural and _MARKET_FOR.search(before)):
             facts.state_refs.append(token.start)
         if token.has("pair_anaphor") or (token.has("anaphor") and _after_determiner(article, sentence, token)):
             facts.pair_anaphor = True

@@ -85,6 +85,12 @@ _TALKED_GAP = re.compile(
     r"(?:\s+(?:with|avec|con|com)(?:\s+[A-Z][\w.&'-]*){1,4})?"  # "held talks with Anthropic about deploying"
     r"\s+(?:(?:about|on|over|of|for|sur|sobre|de|du|la|le|les|l'|el|los|las|the|a|an|its|their|un|une|una|su|sus|"
     r"son|sa|ses|leur|possible|potential|wider|future|nationwide|eventual|éventuel|éventuelle|posible)\s+)*")
+# "Since Monday, 3,000 civil servants can ask ...", "Desde el lunes, los funcionarios pueden usar ...": a service in use.
+_SINCE_USE = re.compile(
+    r"[\s\"“«]*(?:depuis|since|desde|dès)\s+(?:(?:le|el|la|this|last|ce|este|o|a)\s+)?[^\s,.;:]+(?:\s+[^\s,.;:]+){0,3},"
+    r"[^.;:!?]{0,200}?\b(?P<use>peuvent|peut|can|pueden|puede|podem|pode|ont\s+accès|a\s+accès|have\s+access|"
+    r"has\s+access|tienen\s+acceso|tiene\s+acceso|têm\s+acesso|tem\s+acesso|disposent|dispose|utilisent|utilise|"
+    r"use|uses|usan|usa|utilizan|utiliza|usam|utilizam)\b", re.IGNORECASE)
 _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duquel|aux\s+termes\s+duquel|"
                           r"par\s+lequel|por\s+el\s+cual|mediante\s+el\s+cual|en\s+virtud\s+del\s+cual|"
                           r"pelo\s+qual)\b", re.IGNORECASE)
@@ -366,6 +372,12 @@ def _money_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
             if t.has("money") and _MONEY.match(text[t.end:t.end + 60]) and not _ESTIMATE.match(text, t.end)]
 
 
+def _since_cues(text: str, floor: int, ceiling: int) -> list[Cue]:
+    """Return a launch told as what users can do since a date: "Depuis lundi, 3 000 agents peuvent interroger ..."."""
+    match = _SINCE_USE.match(text, floor, ceiling)
+    return [Cue("launched", "strong", match.start("use"), match.end("use"))] if match else []
+
+
 def _trial_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
     cues = []
     for index, token in enumerate(tokens):
@@ -431,6 +443,7 @@ def find_cues(text: str, tokens: Sequence[Token], floor: int, ceiling: int) -> t
     """
     candidates = [_project_stage(text, _framework_stage(text, cue, floor, ceiling)) for cue in _direct_cues(tokens)]
     candidates += _noun_cues(text, tokens) + _money_cues(text, tokens) + _trial_cues(text, tokens)
+    candidates += _since_cues(text, floor, ceiling)
     valid, weak = [], []
     for cue in candidates:
         reason = weakness(text, tokens, cue, floor)
