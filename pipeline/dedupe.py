@@ -423,7 +423,8 @@ def _event_score(first: _Features, second: _Features, settings: DedupeSettings) 
         # report is often a short translation, whose names and numbers are what it shares with the other.
         cosine = max(_cosine(first.grams, second.grams), _cosine(first.name_grams, second.name_grams))
         evidence = cosine + settings.anchor_weight * min(shared, settings.max_anchors)
-        return 100.0 * evidence if evidence >= settings.named_score else None
+        # A name or number of the event must recur: the same partner in another story shares none.
+        return 100.0 * evidence if evidence >= settings.named_score and shared else None
     elif shared >= settings.min_anchors and (
         not (_named_parties(first) and _named_parties(second)) or _parties_overlap(first.event, second.event)
     ):
