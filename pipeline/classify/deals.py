@@ -22,7 +22,7 @@ from pipeline.classify.amounts import attach_amounts
 from pipeline.classify.dates import find_dates
 from pipeline.classify.facts import Article, Facts, build_article, dominant_country, roundup_sections
 from pipeline.classify.features import pair_features
-from pipeline.classify.partners import PartnerMention, find_unknown_partners, fuzzy_partners
+from pipeline.classify.partners import PartnerMention, find_unknown_partners, fuzzy_partners, listed_names
 from pipeline.classify.purposes import attach_purposes
 from pipeline.classify.stages import STAGE_ORDER, Cue
 from pipeline.classify.text import RELATIVE_OPENERS
@@ -46,7 +46,8 @@ _COUNTED = re.compile(
     r"contracts|firms|companies|partners|accords|protocoles|conventions|contrats|entreprises|sociétés|acuerdos|"
     r"convenios|memorandos|protocolos|contratos|empresas|compañías|firmas|acordos|documents|textes|documentos|"
     r"textos|texts|partnerships|partenariats|alianzas|asociaciones|parcerias|pactos|pacts|engagements|"
-    r"compromisos|compromissos|ententes)\b", re.IGNORECASE)
+    r"compromisos|compromissos|ententes|start-?ups|jeunes\s+pousses|lauréats|winners|awardees|ganadores|"
+    r"empresas\s+emergentes)\b", re.IGNORECASE)
 _LIST_LINK = re.compile(r"\s*(?:,|and|et|y|e|&)?\s*")
 _OTHER_ORG = re.compile(r"\b(?:with|between|and|avec|et|con|entre|y)\s+(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+)*)")
 # "signed agreements with several African banks": the counterpart is named, and it is not a state.
@@ -121,7 +122,9 @@ _NON_AI_OBJECT = re.compile(
     r"véhicules?\s+électriques?|teléfonos?|celulares|planta\s+de\s+ensamblaje|vehículos?\s+eléctricos?|"
     # mobile and fixed networks: "couvrir 1 000 localités en 4G", "fibre optique"
     r"[2-5]G|LTE|fibre\s+optique|fibra\s+óptica|fib(?:er|re)[- ]optic|réseau\s+mobile|red\s+móvil|"
-    r"mobile\s+network|couverture\s+mobile|cobertura\s+móvil)\b",
+    r"mobile\s+network|couverture\s+mobile|cobertura\s+móvil|"
+    # retail and trade: "la apertura de tiendas oficiales", "opening stores", "baja de aranceles"
+    r"tiendas?|stores?|boutiques?|magasins?|lojas?|aranceles|droits\s+de\s+douane|tarifas\s+aduaneras)\b",
     re.IGNORECASE)
 BUILT_REACH = 2  # sentences between a launch and the sentence naming what it is built on
 COUNTED_REACH = 6  # sentences after "signed three deals" in which the three companies may be named
@@ -570,13 +573,23 @@ def _summed_up_records(article: Article, facts: Facts, context: _Context, found:
     stage, count = context.counted
     context.summed_partners.update(p for _, p in found)
     records = []
-    for mention in facts.partners:
+    mentions = facts.partners or _listed_unknown(article, facts)
+    for mention in mentions:
         if mention.name in context.summed_partners or len(context.summed_partners) >= count:
             continue
         context.summed_partners.add(mention.name)
         records += [Record(c, mention.name, stage, "strong" if stage == "mou" else "generic", facts.index,
                            mention.start, False) for c in countries if not _own_state(article, c, mention.name)]
     return records
+
+
+def _listed_unknown(article: Article, facts: Facts) -> list[PartnerMention]:
+    """Return the organisations outside the registry that a sentence after a counted summary names."""
+    found = listed_names(article.text, facts.sentence.start, facts.sentence.end,
+                         [(m.start, m.end) for m in facts.countries])
+    for mention in found:
+        article.known.setdefault(mention.name, False)
+    return found
 
 
 def _undertakings(article: Article, facts: Facts, context: _Context) -> list[Record]:

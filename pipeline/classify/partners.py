@@ -114,6 +114,11 @@ _RECIPIENT_NAME = re.compile(
     # "invierte 20 millones en la valenciana Maisa", "invests $20m in Radix": the money goes into the company
     r"(?:in|en|dans)\s+(?:(?:la|le|l'|el|the)\s*)?(?:[a-zà-ÿ][\w-]*\s+)?)"
     r"(?P<name>[A-Z][\w&.-]+(?:\s+[A-Z][\w&.-]+){0,2})")
+# The name a list item opens with, before its verb or apposition: "Gnani.ai, from Bengaluru, will build"
+_LEADING_NAME = re.compile(
+    r"[\s\"“«•*\-–—]*(?:\d+[.)]\s*)?(?P<name>[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,2})(?=,|\s+(?:will|would|is|has|"
+    r"was|gets|got|receives|a|est|va|sera|obtient|ha|recibe|recibirá|se|vai|receberá|obtém)\b)")
+_AI_NAME = re.compile(r"\b(?P<name>[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s+(?:AI|IA|Labs)|[A-Z][\w-]*\.ai)\b")
 _INSIDE_STATE_NAME = re.compile(
     r"\b(?:Ministry|Ministère|Ministerio|Minist[eé]rio|Department|Secretar[iíy]a?\w*|Agency|Agence|Agencia)\s+"
     r"(?:of|for|de|du|des|del|da|do)\s+(?:(?:[A-Z][\w,'-]*|and|et|y|e|de|of|the|la|los|las|des|du|l')\s+){0,6}$")
@@ -228,6 +233,27 @@ def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple
                 continue
             if not any(m.name == name for m in found):
                 found.append(PartnerMention(name, name_start, name_end, known=False))
+    return found
+
+
+def listed_names(text: str, start: int, end: int, taken: Iterable[tuple[int, int]]) -> list[PartnerMention]:
+    """Return the organisations a sentence after a counted summary names: its leading name, and AI-suffixed names.
+
+    "Soket AI, based in Gurugram, will develop ...", "Parmi elles figurent Soket AI ... et Gnani.ai".
+    """
+    blocked = list(taken)
+    spans = []
+    leading = _LEADING_NAME.match(text, start, end)
+    if leading:
+        spans.append((leading.start("name"), leading.end("name")))
+    spans += [(m.start("name"), m.end("name")) for m in _AI_NAME.finditer(text, start, end)]
+    found: list[PartnerMention] = []
+    for low, high in spans:
+        name = _clean_name(text[low:high])
+        if len(name) < 3 or _NOT_COMPANY.match(name) or any(s < high and low < e for s, e in blocked):
+            continue
+        if not any(m.name == name for m in found):
+            found.append(PartnerMention(name, low, low + len(name), known=False))
     return found
 
 
