@@ -411,7 +411,9 @@ def _place_countries(article: Article, entities: list[tuple[int, int, Entry]], s
         if ambiguous or mention.role != "context" or mention.form != "demonym":
             evidence[mention.code].add(_collapse(text[mention.start:mention.end]) if ambiguous else "")
     for facts, mention, ambiguous in mentions:
-        strong_form = mention.strength == PARTY_STRONG and mention.form != "institution"
+        # "LIMA.– El Ministerio ...": a capital in capitals opening a paragraph is a dateline, whatever else it names
+        strong_form = (mention.strength == PARTY_STRONG and mention.form != "institution") or (
+            mention.role == "dateline" and text[mention.start:mention.end].isupper())
         if ambiguous and mention.form == "institution" and _other_state_named(facts, mention, mentions):
             continue  # "les discussions entre le gouvernement djiboutien et Oracle, a indiqué le ministère de l'Économie"
         if not ambiguous or "" in evidence[mention.code] or len(evidence[mention.code]) > 1 or strong_form:

@@ -66,14 +66,14 @@ _OWNED_BEFORE = re.compile(r"\b(?:(?:state|government)[- ]owned|(?:la\s+|el\s+)?
 # An organisation outside the registry that the article shows to be the state's: "Aramco, which is
 # majority-owned by the Saudi state", "Fortum, the Finnish energy company in which the state holds a
 # majority stake", "state-owned utility Foo Power", "la empresa estatal Foo", "l'entreprise publique Foo".
-_ORG_NAME = r"[A-Z][\w&'-]*(?:[ ][A-Z][\w&'-]*){0,3}"
+_ORG_NAME = r"[A-Z][\w&'-]*(?:[ ](?:(?:de|del|of|du|des|y|et|and)[ ])?[A-Z][\w&'-]*){0,4}"
 _STATE_OWNER = (r"(?:the\s+|its\s+|la\s+|el\s+|l')?(?:[\w-]+\s+){0,2}?(?:state|government|treasury|"
                 r"état|estado|gobierno|gouvernement)\b")
 _STATE_ORG_PATTERNS = (
     re.compile(rf"(?P<name>{_ORG_NAME}),\s+(?:which|that|qui|que)\s+(?:is|was|est|es)\s+(?:[\w-]+\s+){{0,2}}?"
                rf"(?:wholly[- ]|majority[- ]|fully[- ]|partly[- ]|mostly[- ])?(?:owned|controlled|détenue?|controlada|"
                rf"controlado|propiedad)\s+(?:by|par|por|de|del)\s+{_STATE_OWNER}"),
-    re.compile(rf"(?P<name>{_ORG_NAME}),\s+(?:(?:the|a|an|la|le|l'|el|una?|uma|o)\s*)?[^,.;:]{{0,60}}?(?:in\s+which\s+the\s+"
+    re.compile(rf"(?P<name>{_ORG_NAME})(?:\s+\((?P<acronym>[A-Z]{{2,8}})\))?,\s+(?:(?:the|a|an|la|le|l'|el|una?|uma|o)\s*)?[^,.;:]{{0,60}}?(?:in\s+which\s+the\s+"
                rf"(?:state|government)\s+(?:holds|owns|has)|(?:state|government)[- ](?:owned|controlled|run)|"
                rf"(?:majority|wholly)[- ]owned\s+by\s+{_STATE_OWNER}|dont\s+l'(?:é|É)tat\s+(?:détient|est)|"
                rf"publique?s?\b|estatal(?:es)?\b|pública\b)"),
@@ -119,6 +119,7 @@ _LEADING_NAME = re.compile(
     r"[\s\"“«•*\-–—]*(?:\d+[.)]\s*)?(?P<name>[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,2})(?=,|\s+(?:will|would|is|has|"
     r"was|gets|got|receives|a|est|va|sera|obtient|ha|recibe|recibirá|se|vai|receberá|obtém)\b)")
 _AI_NAME = re.compile(r"\b(?P<name>[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s+(?:AI|IA|Labs)|[A-Z][\w-]*\.ai)\b")
+_LEADING_ARTICLES = frozenset({"The", "La", "Le", "Les", "El", "Los", "Las", "O", "A", "Os", "As"})
 _INSIDE_STATE_NAME = re.compile(
     r"\b(?:Ministry|Ministère|Ministerio|Minist[eé]rio|Department|Secretar[iíy]a?\w*|Agency|Agence|Agencia)\s+"
     r"(?:of|for|de|du|des|del|da|do)\s+(?:(?:[A-Z][\w,'-]*|and|et|y|e|de|of|the|la|los|las|des|du|l')\s+){0,6}$")
@@ -131,7 +132,8 @@ _AI_WORDS = re.compile(
 _NOT_COMPANY = re.compile(
     r"^(?:Ministry|Minister|Department|Government|Agency|University|Institute|National|Federal|Royal|State|"
     r"President|Prime|The|This|That|Its|Their|Le|La|Les|El|Los|Las|Université|Universidad|Ministère|Ministerio|"
-    r"Gobierno|Gouvernement|Office|Council|Commission|Centre|Center|Foundation|Bank|"
+    r"Gobierno|Gouvernement|Office|Council|Commission|Centre|Center|Foundation|Bank|Secretar[ií]a|Secretariat|"
+    r"Secrétariat|Subsecretar[ií]a|Direcci[oó]n|Direction|Consejer[ií]a|Conselleria|Departamento|Département|"
     # sentence adverbs before an apposition: "Enfin, la start-up Kata.ai"
     r"Enfin|Finally|Lastly|Also|Meanwhile|However|Moreover|Besides|Separately|Finalement|Ensuite|Puis|Ainsi|"
     r"Par|Además|Asimismo|Luego|Finalmente|Por|Mientras|Também|Além|Depois)\b")
@@ -184,6 +186,8 @@ def find_state_organisations(text: str) -> list[tuple[str, int, int]]:
             name = _clean_name(match.group("name"))
             if len(name) >= 3 and not _NOT_COMPANY.match(name):
                 found.append((name, match.start(), match.end()))
+                if match.groupdict().get("acronym"):  # "el ICE" after "Instituto Costarricense de Electricidad (ICE)"
+                    found.append((match.group("acronym"), match.start(), match.end()))
     return found
 
 
@@ -200,6 +204,8 @@ def _clean_name(name: str) -> str:
     words = name.strip(" .,'").split()
     while words and words[-1] in {"de", "of", "and", "&"}:
         words.pop()
+    while len(words) > 1 and words[0] in _LEADING_ARTICLES:
+        words.pop(0)  # "El Instituto Costarricense de Electricidad" is the institute
     return " ".join(words)
 
 

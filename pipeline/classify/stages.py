@@ -94,6 +94,11 @@ _SINCE_USE = re.compile(
 _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duquel|aux\s+termes\s+duquel|"
                           r"par\s+lequel|por\s+el\s+cual|mediante\s+el\s+cual|en\s+virtud\s+del\s+cual|"
                           r"pelo\s+qual)\b", re.IGNORECASE)
+# "the interface deployed to staff", "l'interface déployée": a participle describing a thing, not an event
+_PARTICIPLE = re.compile(r"(?:ed|ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
+# a future or conditional main verb earlier in the clause puts the participle's thing in the future
+_FUTURE_VERB = re.compile(r"\b(?:will|shall|would|sera|seront|devra|devront|va|vont|irá|irão|vai|vão)\b|"
+                          r"\b\w{3,}(?:era|ira|eront|iront)\b|\b\w{3,}(?:rá|rán|rão)\b", re.IGNORECASE)
 _TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
 # "A memorandum could be signed later this year", 'a memorandum "could be signed"', "un protocole
 # pourrait être signé", "un memorando podría firmarse": a modal after the deal noun puts the document
@@ -296,7 +301,15 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
             return "future"  # "confie à Cohere le déploiement de l'IA": a deployment contracted, not carried out
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
             return "background"
+        if _PARTICIPLE.search(word) and _FUTURE_VERB.search(_clause_before(text, floor, cue.start)):
+            return "future"  # "fournira ses modèles ainsi que l'interface déployée auprès des agents"
     return ""
+
+
+def _clause_before(text: str, floor: int, position: int) -> str:
+    """Return the text from the last clause break before `position` (or the sentence start) up to it."""
+    breaks = [m.end() for m in _BREAK.finditer(text, floor, position)]
+    return text[max([floor] + breaks):position]
 
 
 def _talked_about(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> bool:
