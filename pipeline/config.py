@@ -44,7 +44,7 @@ HTTP_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "concurrency": (1, 256, False),
 }
 # Largest sensible value of each [dedupe] key (the smallest is DedupeSettings' own check).
-DEDUPE_MAXIMA = {"window_days": 3650, "late_days": 3650, "same_deal_days": 3650, "text_score": 100,
+DEDUPE_MAXIMA = {"window_days": 3650, "vague_days": 3650, "late_days": 3650, "same_deal_days": 3650, "text_score": 100,
                  "title_score": 100, "title_text_score": 100, "gram_chars": 100_000, "anchor_chars": 100,
                  "anchor_weight": 1, "max_anchors": 1000, "event_score": 10, "loose_score": 10, "min_anchors": 1000,
                  "loose_cosine": 1, "max_extra_parties": 100, "named_score": 10}

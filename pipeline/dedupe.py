@@ -78,7 +78,8 @@ _SECONDS_PER_DAY = 86_400.0
 class DedupeSettings:
     """Story clustering thresholds; the defaults were measured on the dev corpus and the bench corpus."""
 
-    window_days: float = 3.0  # two articles further apart than this are never one story
+    window_days: float = 7.0  # two articles further apart than this are never one story (weeklies, late rewrites)
+    vague_days: float = 3.0  # ...nor, further apart than this, two whose parties cannot be compared (one names none)
     late_days: float = 3.0  # an article this far behind the newest one still sees all its candidates
     lead_chars: int = 1000  # body characters compared; rewrites diverge after the opening paragraphs
     stem_chars: int = 5  # words are cut to this prefix so "signs"/"signed", "Kenya"/"Kenyan" match
@@ -103,7 +104,7 @@ class DedupeSettings:
 
     def __post_init__(self) -> None:
         """Refuse settings that would make every article its own story or every pair one story."""
-        for name in ("window_days", "late_days", "text_score", "title_score", "title_text_score", "same_deal_days",
+        for name in ("window_days", "vague_days", "late_days", "text_score", "title_score", "title_text_score", "same_deal_days",
                      "anchor_weight", "event_score", "loose_score", "loose_cosine"):
             if getattr(self, name) < 0:
                 raise ValueError(f"dedupe setting {name} must be >= 0, got {getattr(self, name)!r}")
@@ -345,6 +346,12 @@ def _parties_conflict(first: EventSignature, second: EventSignature) -> bool:
     )
 
 
+def _body_slip(first: EventSignature, second: EventSignature, max_extra: int) -> bool:
+    """Return True when only the sub-national bodies differ on one dated event: one report read the wrong region."""
+    return (not _disjoint(first.states, second.states) and not _disjoint(first.partners, second.partners)
+            and _same_dated_event(first, second, max_extra))
+
+
 def _disjoint(mine: frozenset[str], theirs: frozenset[str]) -> bool:
     """Return True when both sets are non-empty and share nothing."""
     return bool(mine) and bool(theirs) and mine.isdisjoint(theirs)
@@ -383,7 +390,7 @@ def _same_dated_event(first: EventSignature, second: EventSignature, max_extra: 
 
 def _vetoed(first: _Features, second: _Features, max_extra: int) -> bool:
     """Return True when the signatures say two articles report different events."""
-    if _parties_conflict(first.event, second.event):
+    if _parties_conflict(first.event, second.event) and not _body_slip(first.event, second.event, max_extra):
         return True
     if _stages_conflict(first.deals, second.deals) and not _same_dated_event(first.event, second.event, max_extra):
         return True
@@ -416,8 +423,14 @@ def _text_score(first: _Features, second: _Features, settings: DedupeSettings) -
 def _event_score(first: _Features, second: _Features, settings: DedupeSettings) -> float | None:
     """Return 100 x the evidence when two independently written reports tell one event, else None."""
     shared = len(first.event.anchors & second.event.anchors)
+    late = abs(first.day - second.day) > settings.vague_days
+    if late and not (first.deals == second.deals or _same_dated_event(first.event, second.event,
+                                                                      settings.max_extra_parties)):
+        return None  # a report days later must tell the same deals, or date the same event
     if _parties_agree(first.event, second.event, settings.max_extra_parties):
         needed, cosine_floor = settings.event_score, 0.0
+    elif late:
+        return None  # a late report must name the parties that make it the same event
     elif _names_partner_of(first, second) or _names_partner_of(second, first):
         # The classifier found no parties in one report, but its words name the other's partner. Such a
         # report is often a short translation, whose names and numbers are what it shares with the other.

@@ -214,7 +214,7 @@ def test_out_of_order_arrival_joins_a_newer_article_already_held() -> None:
 
 @pytest.mark.parametrize(("late_days", "expected"), [(3.0, "s1"), (0.0, None)])
 def test_late_arrival_sees_its_window_for_late_days_behind_the_newest(late_days: float, expected: str | None) -> None:
-    clusterer = StoryClusterer(DedupeSettings(late_days=late_days), now=NOW)
+    clusterer = StoryClusterer(DedupeSettings(window_days=3.0, late_days=late_days), now=NOW)
     clusterer.add(item("original", ORIGINAL_TITLE, ORIGINAL_TEXT, "2024-05-20", KE_AGREEMENT, story_id="s1"))
     for day in range(21, 26):  # newer, unrelated articles move the newest time to May 25
         clusterer.add(filler(day))
