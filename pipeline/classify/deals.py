@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from pipeline.classify.amounts import attach_amounts
@@ -24,7 +24,7 @@ from pipeline.classify.facts import Article, Facts, build_article, dominant_coun
 from pipeline.classify.features import pair_features
 from pipeline.classify.partners import PartnerMention, find_unknown_partners, fuzzy_partners, listed_names
 from pipeline.classify.purposes import attach_purposes
-from pipeline.classify.stages import STAGE_ORDER, Cue
+from pipeline.classify.stages import STAGE_ORDER, Cue, procurement_framework
 from pipeline.classify.text import RELATIVE_OPENERS
 from pipeline.classify.vocab import Vocabulary
 from pipeline.models import DealMention
@@ -130,6 +130,7 @@ BUILT_REACH = 2  # sentences between a launch and the sentence naming what it is
 COUNTED_REACH = 6  # sentences after "signed three deals" in which the three companies may be named
 UNDERTAKING_REACH = 3  # sentences after a signing in which a company's undertaking belongs to it
 SUBJECT_GAP = 3  # words between a company and its undertaking verb ("Microsoft, for its part, will train")
+FRAMEWORK_REACH = 1  # sentences after a framework's in which its orders or award may be told
 NON_BINDING_REACH = 3  # sentences after a deal's first mention in which "non-binding" may describe it
 SIGNED = frozenset({"mou", "agreement"})
 _CLAUSE_OPENER = re.compile(r"(?:(?:and|but|while|whereas|et|mais|y|pero|mientras)\s+)?(?:the\s+|la\s+|le\s+|el\s+)?",
@@ -787,6 +788,9 @@ def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> 
         return None
     if final == "agreement" and all(r.strength == "generic" for r in chosen) and _non_binding(article, pair, records):
         final = "mou"  # "el convenio ... no implica transferencia de recursos": a cooperation text (taxonomy 3)
+    elif final == "mou" and any(procurement_framework(article.text, r.position, r.end, _pair_context_end(article, r))
+                                for r in chosen) and not _non_binding(article, pair, records):
+        final = "agreement"  # "un accord-cadre ... Les premiers bons de commande": orders under it (taxonomy 3)
     chosen.sort(key=lambda r: (not r.direct, r.sentence, r.position))
     evidence = chosen[0]
     dated = [r for r in records if r.stage == final or (final == "mou" and r.strength == "generic")]
@@ -796,6 +800,16 @@ def _resolve(article: Article, pair: tuple[str, str], records: list[Record]) -> 
                        evidence=article.sentence_text(evidence.sentence), known=article.known.get(pair[1], True),
                        level=level, body=body)
     return Candidate(deal, records, chosen, evidence)
+
+
+def _pair_context_end(article: Article, record: Record) -> int:
+    """Return where the sentences about a record's deal end: a few sentences on, before another partner's."""
+    end = article.facts[record.sentence].sentence.end
+    for facts in article.facts[record.sentence + 1:record.sentence + FRAMEWORK_REACH + 1]:
+        if any(name != record.partner for name in facts.partner_names()):
+            break
+        end = facts.sentence.end
+    return end
 
 
 def _non_binding(article: Article, pair: tuple[str, str], records: list[Record]) -> bool:
@@ -854,6 +868,22 @@ def _about_ai(article: Article, partner: str, records: list[Record]) -> bool:
     return any(article.facts[r.sentence].ai for r in records)
 
 
+def _fold_parent_brands(records: list[Record]) -> list[Record]:
+    """Give a parent brand's records to its unit that the same state deals with in the article.
+
+    "El centro de datos de Huawei ... firmó con Huawei Cloud un memorando": the article's "Huawei" is
+    the Huawei Cloud of the deal, not a second partner.
+    """
+    names = {(r.country, r.partner) for r in records}
+    units = {}
+    for country, parent in names:
+        longer = [p for c, p in names if c == country and p != parent and p.startswith(parent + " ")]
+        if len(longer) == 1:
+            units[(country, parent)] = longer[0]
+    return [replace(r, partner=units[(r.country, r.partner)]) if (r.country, r.partner) in units else r
+            for r in records]
+
+
 def find_candidates(vocab: Vocabulary, title: str, text: str, published: date | None) -> list[Candidate]:
     """Return every deal an article may report, with the records behind each, in order of first mention."""
     return analyse(vocab, title, text, published)[1]
@@ -873,6 +903,7 @@ def analyse(vocab: Vocabulary, title: str, text: str,
             established[record.country].add(record.partner)
     records, orphans = _attribute(article, established, fallbacks=True)
     records += _orphan_records(article, records, orphans)
+    records = _fold_parent_brands(records)
     by_pair: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for record in records:
         by_pair[(record.country, record.partner)].append(record)

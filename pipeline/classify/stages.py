@@ -91,14 +91,29 @@ _SINCE_USE = re.compile(
     r"[^.;:!?]{0,200}?\b(?P<use>peuvent|peut|can|pueden|puede|podem|pode|ont\s+accès|a\s+accès|have\s+access|"
     r"has\s+access|tienen\s+acceso|tiene\s+acceso|têm\s+acesso|tem\s+acesso|disposent|dispose|utilisent|utilise|"
     r"use|uses|usan|usa|utilizan|utiliza|usam|utilizam)\b", re.IGNORECASE)
+# "have, since Monday, been chatting with an assistant", "llevan desde septiembre preparando clases con":
+# a use that has gone on for some time.
+_ONGOING_USE = re.compile(
+    r"\b(?P<use>(?:have|has)\s+(?:[\w,'-]+\s+){0,4}?been\s+(?:using|chatting|working|drafting|running|testing|"
+    r"trialling|trialing|piloting|answering|preparing|relying|relying)|(?:llevan|lleva|llevamos)\s+"
+    r"(?:[\w-]+\s+){0,4}?\w+(?:ando|iendo)|(?:puso|pusieron|ha\s+puesto|han\s+puesto|a\s+mis|ont\s+mis|"
+    r"a\s+été\s+mise?)\s+(?:[\w'-]+\s+){0,4}?(?:a\s+disposición|à\s+(?:la\s+)?disposition))\b", re.IGNORECASE)
 _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duquel|aux\s+termes\s+duquel|"
                           r"par\s+lequel|por\s+el\s+cual|mediante\s+el\s+cual|en\s+virtud\s+del\s+cual|"
                           r"pelo\s+qual)\b", re.IGNORECASE)
 # "the interface deployed to staff", "l'interface déployée": a participle describing a thing, not an event
 _PARTICIPLE = re.compile(r"(?:ed|ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
 # a future or conditional main verb earlier in the clause puts the participle's thing in the future
-_FUTURE_VERB = re.compile(r"\b(?:will|shall|would|sera|seront|devra|devront|va|vont|irá|irão|vai|vão)\b|"
+_FUTURE_VERB = re.compile(r"\b(?:will|shall|would|should|could|sera|seront|devra|devront|devrait|devraient|"
+                          r"pourrait|pourraient|va|vont|irá|irão|vai|vão|debería|deberían|podría|podrían)\b|"
                           r"\b\w{3,}(?:era|ira|eront|iront)\b|\b\w{3,}(?:rá|rán|rão)\b", re.IGNORECASE)
+# "L'accord couvre l'accès aux modèles, leur déploiement ...": what a deal covers, not what happened
+_CONTENT_VERB = re.compile(r"\b(?:covers|cover|includes|include|provides\s+for|couvre|couvrent|prévoit|prévoient|"
+                           r"comprend|comprennent|inclut|incluent|porte\s+sur|cubre|cubren|incluye|incluyen|contempla|"
+                           r"contemplan|prevé|prevén|abarca|abarcan|prevê|inclui|abrange)\b", re.IGNORECASE)
+_COOPERATION_AFTER = re.compile(r"\s+(?:de\s+coopération|de\s+partenariat|de\s+cooperación|de\s+colaboración|"
+                                r"de\s+cooperação|of\s+cooperation|for\s+cooperation)\b", re.IGNORECASE)
+_QUOTE_END = re.compile(r"[»\"”]\s*,?\s*$")
 _TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
 # "A memorandum could be signed later this year", 'a memorandum "could be signed"', "un protocole
 # pourrait être signé", "un memorando podría firmarse": a modal after the deal noun puts the document
@@ -284,6 +299,8 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         return "infinitive"
     if cue.stage == "launched" and _talked_about(text, tokens, cue, floor):
         return "talked_about"
+    if cue.stage == "launched" and _QUOTE_END.search(text[max(floor, cue.start - 6):cue.start]):
+        return "speech"  # "« ... », a lancé le ministre": launched a remark
     if cue.stage == "launched" and _TENDER_BEFORE.search(text[max(floor, cue.start - 40):cue.start]):
         return "tender"  # "au terme d'un appel d'offres lancé l'été dernier": the tender, not the service
     if cue.stage == "launched":
@@ -295,7 +312,8 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
         if word in _NOMINAL_LAUNCH and (_INDEFINITE_BEFORE.search(before) or _FUTURE_AFTER.match(after)):
             return "future"
-        if word in _NOMINAL_LAUNCH and _SUBJECT_OF_BEFORE.search(before):
+        if word in _NOMINAL_LAUNCH and (_SUBJECT_OF_BEFORE.search(before)
+                                        or _CONTENT_VERB.search(_clause_before(text, floor, cue.start))):
             return "future"  # "s'engagent à travailler ... sur le déploiement d'un assistant": what the deal covers
         if word in _NOMINAL_LAUNCH and _ENTRUSTED_BEFORE.search(text[floor:cue.start]):
             return "future"  # "confie à Cohere le déploiement de l'IA": a deployment contracted, not carried out
@@ -388,7 +406,11 @@ def _money_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
 def _since_cues(text: str, floor: int, ceiling: int) -> list[Cue]:
     """Return a launch told as what users can do since a date: "Depuis lundi, 3 000 agents peuvent interroger ..."."""
     match = _SINCE_USE.match(text, floor, ceiling)
-    return [Cue("launched", "strong", match.start("use"), match.end("use"))] if match else []
+    ongoing = _ONGOING_USE.search(text, floor, ceiling)
+    if ongoing and not re.search(r"\b(?:since|desde|depuis)\b", text[floor:ceiling], re.IGNORECASE) and \
+            ongoing.group("use").lower().startswith(("have", "has", "llev")):
+        ongoing = None  # "has been working on" a deal says nothing of a service in use without its start
+    return [Cue("launched", "strong", m.start("use"), m.end("use")) for m in (match, ongoing) if m]
 
 
 def _trial_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
@@ -427,11 +449,21 @@ def _memorandum_content(text: str, cue: Cue, cues: Sequence[Cue]) -> bool:
 _FRAMEWORK = re.compile(r"accords?[- ]cadres?|acuerdos?[- ]marco|contratos?[- ]marco|acordos?[- ]quadro|"
                         r"framework\s+(?:agreement|contract)s?", re.IGNORECASE)
 _PROCUREMENT = re.compile(
-    r"\b(?:bons?\s+de\s+commande|commandes?|marchés?\s+publics?|appels?\s+d'offres|licences|licencias|"
+    r"\b(?:bons?\s+de\s+commande|commandes?|commander|marchés?\s+publics?|appels?\s+d'offres|licences|licencias|"
     r"licitaci[oó]n|compras?\s+públicas?|procurement|tender|purchase\s+orders?|call-?offs?|"
     r"(?:de|of|por)\s+(?:compra|suministro|adquisici[oó]n)|de\s+(?:fourniture|prestations?)|"
     # a framework notified, awarded or split into lots is a procurement award
     r"notifi\w*|attribu\w*|adjudic\w*|award\w*|lots?)\b", re.IGNORECASE)
+
+
+def procurement_framework(text: str, start: int, end: int, context_end: int) -> bool:
+    """Return True when text[start:end] names a framework and text up to context_end shows orders under it.
+
+    "un accord-cadre ... Les premiers bons de commande": a procurement framework; "un accord-cadre de
+    coopération" stays a cooperation framework.
+    """
+    return bool(_FRAMEWORK.fullmatch(text[start:end]) and not _COOPERATION_AFTER.match(text, end)
+                and _PROCUREMENT.search(text, end, context_end))
 
 
 def _framework_stage(text: str, cue: Cue, floor: int, end: int) -> Cue:
