@@ -37,7 +37,8 @@ _TRAVEL = re.compile(r"\b(?:visit|visits|visited|trip|trips|travel(?:led|ed)?|fl
                      r"returned|moved|expand(?:ed|ing)?|relocat\w*)\s+to\s+(?:the\s+)?$|"
                      # "durante su visita a California", "lors d'une visite aux États-Unis", "viagem aos EUA"
                      r"\b(?:visitas?|viajes?|gira|visites?|voyages?|déplacement|viagem|viagens)\s+"
-                     r"(?:oficial\s+|officielle?\s+)?(?:a|al|à|au|aux|en|por|ao|aos|à|às|na|no|nos|nas)\s+"
+                     r"(?:(?:oficial|officielle?|présidentiel(?:le)?|presidencial|presidential|d'État|de\s+Estado|"
+                     r"de\s+trabajo|de\s+travail|d'affaires)\s+)?(?:a|al|à|au|aux|en|por|ao|aos|à|às|na|no|nos|nas)\s+"
                      r"(?:la\s+|el\s+|los\s+|las\s+|l')?$", re.IGNORECASE)
 # "le directeur général, venu spécialement des Émirats": where a person comes from is no party.
 _ORIGIN = re.compile(
@@ -244,6 +245,9 @@ _EXPORT_BEFORE = re.compile(
     r"\b(?:blocked|held\s+up|halted|bloqué|bloquée|bloqués|bloqueado|bloqueada|frenado|frenada)\s+(?:by|par|por)\s+"
     r"(?:the\s+|los\s+)?$", re.IGNORECASE)
 # "... on hold because the United States has not issued the export licence": the cause of a stall
+_GOVERNMENT_WORD = re.compile(r"\b(?:ministr|minist[eè]re|ministerio|ministério|government|gouvernement|gobierno|"
+                              r"governo|department|département|departamento|agency|agence|agencia|council|conseil|"
+                              r"consejo|office|secretar|state\s+of|état|estado|generalitat|junta|xunta)", re.IGNORECASE)
 _CAUSE_BEFORE = re.compile(r"\b(?:because|as|since|until|porque|hasta\s+que|car|parce\s+que|tant\s+que|awaiting|"
                            r"waiting\s+for|pending|en\s+attente\s+d(?:e|es|u)|a\s+la\s+espera\s+de|esperando|"
                            r"à\s+espera\s+de|aguardando)\s+"
@@ -262,6 +266,8 @@ def mention_role(text: str, sentence_start: int, start: int, end: int, code: str
     if (_EXPORT_BEFORE.search(prefix) or _EXPORT_AFTER.match(suffix)
             or (_CAUSE_BEFORE.search(prefix) and _LICENCE_AFTER.match(suffix))):
         return "regulator", 0  # "U.S. export licences", "a licence from the US Commerce Department": the blocking state
+    if form == "institution" and _TRAVEL.search(prefix) and not _GOVERNMENT_WORD.search(text, start, end):
+        return "context", 0  # "lors du voyage présidentiel en Californie": a sub-national place visited
     if form == "institution":
         inside = any(t.has("regulator") and start <= t.start and t.end <= end for t in tokens)
         return ("regulator", 0) if inside else ("party", PARTY_STRONG)

@@ -10,7 +10,8 @@ ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "st", "mt", "jr", "sr", "prof", "gen", "gov", "sen", "rep", "col", "lt",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "nos",
     "inc", "ltd", "corp", "co", "vs", "etc", "approx", "fig", "dept", "est", "th", "mme", "mm", "m",
-    "u.s", "u.k", "u.n", "e.u", "u.a.e", "a.i", "e.g", "i.e", "d.c", "p.m", "a.m", "s.a", "n.v",
+    "u.s", "u.k", "u.n", "e.u", "u.a.e", "a.i", "e.g", "i.e", "d.c", "p.m", "a.m", "s.a", "n.v", "ee", "uu", "ee.uu",
+    "eeuu",
 })
 # One pass finds paragraph breaks, line breaks and sentence-final punctuation before a capital.
 _SPLIT = re.compile(
