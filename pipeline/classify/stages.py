@@ -95,7 +95,7 @@ _SINCE_USE = re.compile(
 # a use that has gone on for some time.
 _ONGOING_USE = re.compile(
     r"\b(?P<use>(?:have|has)\s+(?:[\w,'-]+\s+){0,4}?been\s+(?:using|chatting|working|drafting|running|testing|"
-    r"trialling|trialing|piloting|answering|preparing|relying|relying)|(?:llevan|lleva|llevamos)\s+"
+    r"trialling|trialing|piloting|answering|preparing|relying)|(?:llevan|lleva|llevamos)\s+"
     r"(?:[\w-]+\s+){0,4}?\w+(?:ando|iendo)|(?:puso|pusieron|ha\s+puesto|han\s+puesto|a\s+mis|ont\s+mis|"
     r"a\s+été\s+mise?)\s+(?:[\w'-]+\s+){0,4}?(?:a\s+disposición|à\s+(?:la\s+)?disposition))\b", re.IGNORECASE)
 _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duquel|aux\s+termes\s+duquel|"
