@@ -38,9 +38,10 @@ _MARKET_FOR = re.compile(r"\b(?:for|to|pour|para|aimed\s+at|designed\s+for|desti
 _STATE_WORDS = re.compile(r"\b(?:government|state|sovereign|public|ministry|gouvernement|état|gobierno|estado)\b",
                           re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
-_AND = re.compile(r"^\s*,?\s*(?:and|or|et|ou|y|e|o|u|&)\s+(?:the\s+)?$")
-_COMMA = re.compile(r"^\s*,\s*$")
-_LIST_GOES_ON = re.compile(r"^(?:\s*,\s*[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|et|ou|y|e|o|u)\s+")
+_ARTICLE = r"(?:(?:the|la|le|les|l'|el|los|las|o|a|os|as)\s*)?"  # "o Egipto, o Quénia e a Nigéria"
+_AND = re.compile(r"^\s*,?\s*(?:and|or|et|ou|y|e|o|u|&)\s+" + _ARTICLE + "$")
+_COMMA = re.compile(r"^\s*,\s*" + _ARTICLE + "$")
+_LIST_GOES_ON = re.compile(r"^(?:\s*,\s*" + _ARTICLE + r"[A-Z][\w'. -]{1,30}?)*\s*,?\s+(?:and|or|et|ou|y|e|o|u)\s+")
 _APPOSITION = re.compile(r"[\w)],\s*$")
 # ", Kuwait courts Oracle": a comma, then the country that opens the next statement
 _SPLICE_COMMA = re.compile(r",\s+")
