@@ -98,6 +98,14 @@ _PASSIVE_UNDERTAKING = re.compile(
     r"construid[oa]s?|entregad[oa]s?|instalad[oa]s?|financiad[oa]s?|operad[oa]s?|fornecid[oa]s?|"
     r"constru[ií]d[oa]s?)\s+(?:by|par|por|pela|pelo)\s+(?:the\s+|la\s+|le\s+|l'|el\s+|o\s+|a\s+)?"
     r"(?:[\w-]+\s+){0,2}?$", re.IGNORECASE)
+# Users of a public service: "civil servants", "les infirmières", "los docentes de 300 escuelas"
+_PUBLIC_USERS = re.compile(
+    r"\b(?:civil\s+servants|public\s+servants|officials|teachers|pupils|students|nurses|doctors|clerks|caseworkers|"
+    r"agents?\s+(?:publics|de\s+l'administration|de\s+l'État)|fonctionnaires|enseignants|professeurs|lycéens|élèves|"
+    r"étudiants|infirmi(?:ers|ères)|médecins|funcionari[oa]s|servidores\s+públicos|docentes|profesores|alumnos|"
+    r"estudiantes|enfermer[oa]s|médicos|equipos\s+directivos|professores|alunos|enfermeir[oa]s|servidores|"
+    r"escuelas|écoles|schools|escolas|hôpitaux|hospitals|hospitales|centres\s+de\s+santé|health\s+centres)\b",
+    re.IGNORECASE)
 _DEAL_WORDS = re.compile(r"\b" + _DEAL_NOUNS, re.IGNORECASE)
 # "suspendió el piloto de Grok", "suspended the project with G42": the object of the suspension is a deal.
 _DEAL_AFTER = re.compile(r"\s+(?:(?:the|its|their|this|that|le|la|les|l'|son|sa|ses|el|los|las|su|sus|este|esta)\s+)?"
@@ -239,6 +247,8 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
         return summed_up  # after "trois accords", a company the registry does not know: "la start-up Kata.ai"
     if here and _refers_to_state(facts, clause) and not _OTHER_STATES.search(text):
         return [here]
+    if here and stage == "launched" and _public_users(article, facts, here):
+        return [here]  # "quelque 25 000 lycéens lettons disposent d'un accès à Claude": the state's service in use
     if _ITS_START.match(text) and facts.index > 0:  # "El Salvador went furthest. Its agreement with ..."
         previous = article.facts[facts.index - 1]
         if len(previous.parties()) == 1 and not previous.partner_names():
@@ -321,6 +331,13 @@ def _state_company_thread(article: Article, facts: Facts) -> str | None:
 def _refers_to_state(facts: Facts, clause: int) -> bool:
     """Return True when "the ministry", "officials"... stand in the clause or a clause it reaches."""
     return any(_reachable(facts, clause, facts.sentence.clause_of(offset)) for offset in facts.state_refs)
+
+
+def _public_users(article: Article, facts: Facts, here: str) -> bool:
+    """Return True when the sentence's users are the public servants, pupils or patients of the article's state."""
+    text = article.sentence_text(facts.index)
+    own_people = any(m.code == here and m.form == "demonym" for m in facts.countries)
+    return bool(_PUBLIC_USERS.search(text)) and (own_people or not facts.countries) and not _OTHER_STATES.search(text)
 
 
 def _one_more_partner(article: Article, facts: Facts, context: _Context, here: str, partners: list[str],

@@ -55,6 +55,13 @@ _DAY_FIRST = re.compile(r"^\s+(?:(?:on|this|last|le|ce|el|este)\s+)?(?:" + "|".j
                         r"|yesterday|today|hier|aujourd'hui|ayer|hoy)\b,?", re.IGNORECASE)
 # "le lancement du « New Deal technologique »": the launch of a named plan, not of a deal.
 _LAUNCH_OF_NAMED = re.compile(r"^\s+(?:of|du|de la|de l'|des|de|del)\s*(?:the\s+|la\s+|le\s+)?[«\"“]", re.IGNORECASE)
+# "launched a national plan", "a lancé l'an dernier une stratégie": a state's policy or call, not a service
+_PLAN_AFTER = re.compile(
+    r"^(?:\s+(?:last|this|next|in|on|l'an|l'année|el|la|le|ce|cette|este|esta|year|an|año|dernier|dernière|pasado|"
+    r"passé|\d{4}))*\s+(?:a|an|the|its|their|un|une|una|un|le|la|el|su|sus|son|sa|ses|o|um|uma)\s+(?:[\w-]+\s+)?"
+    r"(?:plan|plans|strategy|stratégie|estrategia|estratégia|policy|politique|política|roadmap|feuille\s+de\s+route|"
+    r"hoja\s+de\s+ruta|consultation|consulta|call|appel|convocatoria|chamada|edital|tender|appel\s+d'offres|"
+    r"licitación|licitação|competition|concours|concurso|campaign|campagne|campaña|campanha)\b", re.IGNORECASE)
 # "a wider rollout", "un lancement": a launch spoken of, not one that happened.
 _INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|any|un|une|una|uno)\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
 # "an agreement on the deployment of", "travailler sur le déploiement", "para el despliegue": a launch
@@ -90,7 +97,9 @@ _SINCE_USE = re.compile(
     r"[\s\"“«]*(?:depuis|since|desde|dès)\s+(?:(?:le|el|la|this|last|ce|este|o|a)\s+)?[^\s,.;:]+(?:\s+[^\s,.;:]+){0,3},"
     r"[^.;:!?]{0,200}?\b(?P<use>peuvent|peut|can|pueden|puede|podem|pode|ont\s+accès|a\s+accès|have\s+access|"
     r"has\s+access|tienen\s+acceso|tiene\s+acceso|têm\s+acesso|tem\s+acesso|disposent|dispose|utilisent|utilise|"
-    r"use|uses|usan|usa|utilizan|utiliza|usam|utilizam)\b", re.IGNORECASE)
+    r"use|uses|usan|usa|utilizan|utiliza|usam|utilizam|con\s+ayuda\s+de|with\s+the\s+help\s+of|à\s+l'aide\s+d|"
+    r"avec\s+l'aide\s+d|com\s+a\s+ajuda\s+de|trabajan\s+con|travaillent\s+avec|work\s+with|trabalham\s+com)\b",
+    re.IGNORECASE)
 # "have, since Monday, been chatting with an assistant", "llevan desde septiembre preparando clases con":
 # a use that has gone on for some time.
 _ONGOING_USE = re.compile(
@@ -308,6 +317,8 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
         day = _DAY_FIRST.match(after)
         if _OWN_PREMISES.match(after[day.end():] if day else after) or _LAUNCH_OF_NAMED.match(after):
             return "own_premises"
+        if _PLAN_AFTER.match(after):
+            return "own_plan"  # "Libreville a lancé l'an dernier un plan de numérisation": a policy, not a deal's service
         before = text[max(floor, cue.start - 30):cue.start]
         word = " ".join(text[cue.start:cue.end].lower().replace("-", " ").split())
         if word in _NOMINAL_LAUNCH and (_INDEFINITE_BEFORE.search(before) or _FUTURE_AFTER.match(after)):
