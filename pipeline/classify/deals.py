@@ -98,6 +98,7 @@ _PASSIVE_UNDERTAKING = re.compile(
     r"construid[oa]s?|entregad[oa]s?|instalad[oa]s?|financiad[oa]s?|operad[oa]s?|fornecid[oa]s?|"
     r"constru[ií]d[oa]s?)\s+(?:by|par|por|pela|pelo)\s+(?:the\s+|la\s+|le\s+|l'|el\s+|o\s+|a\s+)?"
     r"(?:[\w-]+\s+){0,2}?$", re.IGNORECASE)
+_QUOTE_MARKS = frozenset("\"“«'‘")
 # Users of a public service: "civil servants", "les infirmières", "los docentes de 300 escuelas"
 _PUBLIC_USERS = re.compile(
     r"\b(?:civil\s+servants|public\s+servants|officials|teachers|pupils|students|nurses|doctors|clerks|caseworkers|"
@@ -503,6 +504,8 @@ def _sole_partner(article: Article, facts: Facts, context: _Context, countries: 
         return []
     if _PRIVATE_COUNTERPART.search(text) or _OWN_THING.search(text) or _SOME_BODIES.search(text):
         return []  # "launched its own model with local start-ups", "plusieurs administrations expérimentent"
+    if text[:1] in _QUOTE_MARKS:
+        return []  # "\"Kenya wants to be a place where AI is deployed\"": a view, not the deal carried out
     partners = context.established.get(countries[0], set())
     return sorted(partners) if len(partners) == 1 else []
 

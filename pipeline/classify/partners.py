@@ -136,7 +136,8 @@ _NOT_COMPANY = re.compile(
     r"Secrétariat|Subsecretar[ií]a|Direcci[oó]n|Direction|Consejer[ií]a|Conselleria|Departamento|Département|"
     # sentence adverbs before an apposition: "Enfin, la start-up Kata.ai"
     r"Enfin|Finally|Lastly|Also|Meanwhile|However|Moreover|Besides|Separately|Finalement|Ensuite|Puis|Ainsi|"
-    r"Par|Además|Asimismo|Luego|Finalmente|Por|Mientras|Também|Além|Depois)\b")
+    r"Par|Además|Asimismo|Luego|Finalmente|Por|Mientras|Também|Além|Depois|Aujourd'hui|Hier|Demain|Today|Yesterday|"
+    r"Tomorrow|Hoy|Ayer|Mañana|Hoje|Ontem|Amanhã)(?![\w'])")
 _CAPITALISED = re.compile(r"\b[A-Z][\w.&-]{3,}(?:\s+[A-Z][\w.&-]+){0,2}")
 
 

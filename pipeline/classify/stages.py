@@ -112,6 +112,13 @@ _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duq
                           r"pelo\s+qual)\b", re.IGNORECASE)
 # "the interface deployed to staff", "l'interface déployée": a participle describing a thing, not an event
 _PARTICIPLE = re.compile(r"(?:ed|ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
+_ROMANCE_PARTICIPLE = re.compile(r"(?:ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
+# a plain noun right before the participle, no auxiliary: "modelos desplegados", "l'interface déployée"
+_ATTRIBUTIVE = re.compile(r"\b(?!(?:ha|han|había|habían|fue|fueron|sido|está|están|estaba|a|ont|avait|avaient|est|"
+                          r"sont|été|était|foi|foram|tem|têm|sido|se|s'|y|et|e|o|ou|que|qui|ya|déjà|já|bien|ainsi|"
+                          r"también|aussi|también)\b)[a-zà-ÿ]{3,}\s+$")
+_SINCE_AFTER = re.compile(r"^\s+(?:[\w'-]+\s+){0,3}?(?:depuis|desde|since|hace|il\s+y\s+a|en\s+(?:19|20)\d\d|"
+                          r"el\s+\d|le\s+\d|em\s+(?:19|20)\d\d|há)\b", re.IGNORECASE)
 # a future or conditional main verb earlier in the clause puts the participle's thing in the future
 _FUTURE_VERB = re.compile(r"\b(?:will|shall|would|should|could|sera|seront|devra|devront|devrait|devraient|"
                           r"pourrait|pourraient|va|vont|irá|irão|vai|vão|debería|deberían|podría|podrían)\b|"
@@ -167,6 +174,8 @@ _POSSIBILITY = re.compile(r"could|would|may|might|pourrait|pourraient|podría|po
                           r"espera que|esperan que|se espera que|espère que|s'attend à ce que|expects|hopes",
                           re.IGNORECASE)
 _TENDER_BEFORE = re.compile(r"\b(?:appels?\s+d'offres|tenders?|licitaci[oó]n(?:es)?|concursos?|consultations?|"
+                            r"procurements?|procurement\s+process(?:es)?|procédures?|procedimientos?|processos?|"
+                            r"convocatorias?|"
                             r"calls?\s+for\s+(?:bids|proposals|tenders))\s+(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
 _PROJECT_AFTER = re.compile(r"\s+(?:officially\s+|officiellement\s+|oficialmente\s+)?(?:the|le|la|les|el|los|las|"
                             r"its|son|sa|ses|su|sus)\s+(?:[\w-]+\s+)?(?:projects?|projets?|proyectos?|construction|"
@@ -330,6 +339,9 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
             return "future"  # "confie à Cohere le déploiement de l'IA": a deployment contracted, not carried out
         if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
             return "background"
+        if floor > 0 and " " not in word and _ATTRIBUTIVE.search(before) and _ROMANCE_PARTICIPLE.search(word) \
+                and not _SINCE_AFTER.match(after):
+            return "attributive"  # "modelos desplegados en nube privada": what the lot covers, not a launch that happened
         if _PARTICIPLE.search(word) and _FUTURE_VERB.search(_clause_before(text, floor, cue.start)):
             return "future"  # "fournira ses modèles ainsi que l'interface déployée auprès des agents"
     return ""
