@@ -80,6 +80,10 @@ _SUPERLATIVE = re.compile(
 _PLANS_FOR = re.compile(r"\b(?:plans?|planes|planos|projets?|proyectos?|projetos?|expansion|expansión|expansão|"
                         r"ambitions?)\s+(?:(?:for|in|into|to|para|pour|en|au|aux|hacia)\s+)(?:the\s+|la\s+|le\s+|les\s+"
                         r"|l'|el\s+|los\s+|las\s+|o\s+|a\s+|os\s+|as\s+)?$", re.IGNORECASE)
+# "no pueden salir de Estados Unidos", "cannot leave the United States": where goods leave from is a place
+_LEAVE_FROM = re.compile(r"\b(?:salir|sale|salen|salió|leave|leaves|left|quitter|quittent|quitté|sortir|sortent|sair|"
+                         r"saem|saiu)\s+(?:de\s+(?:los\s+|la\s+|el\s+)?|del\s+|du\s+|des\s+|de\s+l'|the\s+|dos\s+|da\s+|do\s+)?$",
+                         re.IGNORECASE)
 _COMPANIES_OF = re.compile(
     r"\b(?:companies|firms|start-?ups|groups|giants|empresas|compañías|firmas|entreprises|sociétés|groupes)\s+"
     r"(?:[\w-]+\s+){0,2}?(?:of|from|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$", re.IGNORECASE)
@@ -193,7 +197,8 @@ def _is_context_prefix(prefix: str) -> bool:
                 or _OFFICE_TERRITORY.search(prefix) or _COMPARE.search(prefix)
                 or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
                 or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix)
-                or _SUPERLATIVE.search(prefix) or _PRIVATE_BANK_OF.search(prefix) or _PLANS_FOR.search(prefix))
+                or _SUPERLATIVE.search(prefix) or _PRIVATE_BANK_OF.search(prefix) or _PLANS_FOR.search(prefix)
+                or _LEAVE_FROM.search(prefix))
 
 
 def _in_quoted_name(prefix: str, suffix: str) -> bool:
