@@ -39,6 +39,7 @@ STATUS_AFTER_WORDS = 2  # words after it ("$1bn expected")
 OWNER_BEFORE_WORDS = 5  # words around an amount that may say it is a valuation, revenue, a round...
 OWNER_AFTER_WORDS = 4
 TOTAL_WORDS = 4  # words before an amount that may call it the total
+CONVERSION_TOLERANCE = 0.25  # amounts within this share of the largest are one amount and its conversion
 NON_BINDING = frozenset({"talks", "mou"})  # stages whose money is a promise, whatever the words
 # A figure: "1,500", "1.5", "1 500" (French thousands), "10,000.50".
 _FIGURE = r"(?:\d{1,3}(?: \d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)*)"
@@ -352,8 +353,19 @@ def attach_amounts(article: Article, candidates: list[Candidate]) -> None:
                 continue
             amounts = [_amount(vocab, r, deal.country, year, deal.stage) for r in readings]
             totals = [a for a, r in zip(amounts, readings) if r.total]
-            deal.amount = max(totals or amounts, key=lambda a: a.usd if a.usd is not None else -1.0)
+            deal.amount = _original(totals or amounts)
             break
+
+
+def _original(amounts: list[Amount]) -> Amount:
+    """Return the largest amount, or the first written of those worth about as much.
+
+    "8 billion CFA francs (roughly $14 million)": the conversion repeats the amount the deal gives.
+    """
+    largest = max(amounts, key=lambda a: a.usd if a.usd is not None else -1.0)
+    if largest.usd is None:
+        return largest
+    return next(a for a in amounts if a.usd is not None and a.usd >= largest.usd * (1 - CONVERSION_TOLERANCE))
 
 
 def _shared(article: Article, index: int, found: Money, pair: tuple[str, str]) -> bool:
