@@ -337,6 +337,9 @@ def _features(item: StoryItem, settings: DedupeSettings, now: datetime) -> _Feat
     )
 
 
+_DAY_NUMBER = re.compile(r"#(?:[1-9]|[12]\d|3[01])")
+
+
 def _parties_conflict(first: EventSignature, second: EventSignature) -> bool:
     """Return True when both articles name acting states, sub-national bodies or partners and none are shared."""
     return (
@@ -436,8 +439,10 @@ def _event_score(first: _Features, second: _Features, settings: DedupeSettings) 
         # report is often a short translation, whose names and numbers are what it shares with the other.
         cosine = max(_cosine(first.grams, second.grams), _cosine(first.name_grams, second.name_grams))
         evidence = cosine + settings.anchor_weight * min(shared, settings.max_anchors)
-        # A name or number of the event must recur: the same partner in another story shares none.
-        return 100.0 * evidence if evidence >= settings.named_score and shared else None
+        # A name or number of the event must recur: the same partner in another story shares none, and a
+        # day of the month ("#21" of two datelines) is no such number.
+        telling = [a for a in first.event.anchors & second.event.anchors if not _DAY_NUMBER.fullmatch(a)]
+        return 100.0 * evidence if evidence >= settings.named_score and telling else None
     elif shared >= settings.min_anchors and (
         not (_named_parties(first) and _named_parties(second)) or _parties_overlap(first.event, second.event)
     ):

@@ -84,6 +84,11 @@ _PLANS_FOR = re.compile(r"\b(?:plans?|planes|planos|projets?|proyectos?|projetos
 _LEAVE_FROM = re.compile(r"\b(?:salir|sale|salen|salió|leave|leaves|left|quitter|quittent|quitté|sortir|sortent|sair|"
                          r"saem|saiu)\s+(?:de\s+(?:los\s+|la\s+|el\s+)?|del\s+|du\s+|des\s+|de\s+l'|the\s+|dos\s+|da\s+|do\s+)?$",
                          re.IGNORECASE)
+# "in six African markets, including Nigeria, Ghana and Uganda": markets a company sells in
+_MARKETS_INCLUDING = re.compile(
+    r"\b(?:markets?|countries|pays|marchés|mercados|países)\b[^.;:]{0,40}?,?\s+(?:including|such\s+as|like|notably|"
+    r"notamment|dont|comme|como|incluidos?|incluyendo|entre\s+ellos|incluindo)\s+(?:the\s+|la\s+|le\s+|el\s+|o\s+|a\s+)?$",
+    re.IGNORECASE)
 _COMPANIES_OF = re.compile(
     r"\b(?:companies|firms|start-?ups|groups|giants|empresas|compañías|firmas|entreprises|sociétés|groupes)\s+"
     r"(?:[\w-]+\s+){0,2}?(?:of|from|in|de|du|des|del|d')\s*(?:the\s+|la\s+|le\s+|l'|el\s+)?$", re.IGNORECASE)
@@ -198,7 +203,7 @@ def _is_context_prefix(prefix: str) -> bool:
                 or _GEOGRAPHIC.search(prefix) or _RANGE.search(prefix) or _COMPARISON.search(prefix)
                 or _ORG_OF.search(prefix) or _PLACE_LIST.search(prefix) or _COMPANIES_OF.search(prefix)
                 or _SUPERLATIVE.search(prefix) or _PRIVATE_BANK_OF.search(prefix) or _PLANS_FOR.search(prefix)
-                or _LEAVE_FROM.search(prefix))
+                or _LEAVE_FROM.search(prefix) or _MARKETS_INCLUDING.search(prefix))
 
 
 def _in_quoted_name(prefix: str, suffix: str) -> bool:

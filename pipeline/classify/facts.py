@@ -468,7 +468,9 @@ def _describe(article: Article, facts: Facts) -> None:
     facts.weak_cues = weak
     for token in facts.tokens:
         before = text[max(sentence.start, token.start - 30):token.start]
-        plural = any(w.endswith("s") for w in text[token.start:token.end + 12].lower().split()[:2])
+        words = text[token.start:token.end + 14].lower().split()[:2]
+        plural = any(w.endswith("s") for w in words) or any(w.startswith(("public", "pública", "publique"))
+                                                             for w in words)  # "for public administration"
         if token.has("state_ref") and not _NOT_A_REF.search(before) and not (plural and _MARKET_FOR.search(before)):
             facts.state_refs.append(token.start)
         if token.has("pair_anaphor") or (token.has("anaphor") and _after_determiner(article, sentence, token)):

@@ -81,7 +81,8 @@ _NOMINAL_LAUNCH = frozenset({"launch", "rollout", "roll out", "deployment", "lan
 _BACKGROUND_AFTER = re.compile(
     r"^\s+(?:earlier|last|this|in\s+(?:19|20)\d\d|years?|months?|weeks?|\w+\s+(?:years?|months?)\s+ago|"
     r"(?:en|em)\s+(?:19|20)\d\d|l'an\s+dernier|l'année\s+dernière|il\s+y\s+a|el\s+año\s+pasado|hace|"
-    r"no\s+ano\s+passado|há)\b", re.IGNORECASE)
+    r"no\s+ano\s+passado|há|(?:in|en|em)\s+(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r"))\b",
+    re.IGNORECASE)
 # "its agreement with Google Cloud", "son contrat d'intelligence artificielle avec Oracle"
 _WITH_AFTER = re.compile(r"^(?:\s+[\w'-]+){0,3}?\s+(?:with|avec|con)\b", re.IGNORECASE)
 # "its contract", "son contrat": a contract that exists
@@ -112,6 +113,10 @@ _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duq
                           r"pelo\s+qual)\b", re.IGNORECASE)
 # "the interface deployed to staff", "l'interface déployée": a participle describing a thing, not an event
 _PARTICIPLE = re.compile(r"(?:ed|ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
+# a noun right before an English participle, no auxiliary: "the fund launched in February"
+_NOUN_BEFORE = re.compile(r"\b(?!(?:has|have|had|was|were|been|is|are|be|being|it|they|he|she|we|which|that|who|"
+                          r"and|or|but|also|then|now|just|recently|officially|formally|jointly|successfully|first|"
+                          r"already|finally|today|yesterday)\b)[a-z]{3,}\s+$")
 _ROMANCE_PARTICIPLE = re.compile(r"(?:ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
 # a plain noun right before the participle, no auxiliary: "modelos desplegados", "l'interface déployée"
 _ATTRIBUTIVE = re.compile(r"\b(?!(?:ha|han|había|habían|fue|fueron|sido|está|están|estaba|a|ont|avait|avaient|est|"
@@ -337,8 +342,9 @@ def weakness(text: str, tokens: Sequence[Token], cue: Cue, floor: int) -> str:
             return "future"  # "s'engagent à travailler ... sur le déploiement d'un assistant": what the deal covers
         if word in _NOMINAL_LAUNCH and _ENTRUSTED_BEFORE.search(text[floor:cue.start]):
             return "future"  # "confie à Cohere le déploiement de l'IA": a deployment contracted, not carried out
-        if before.endswith(", ") and _BACKGROUND_AFTER.match(after):
-            return "background"
+        if (before.endswith(", ") or _NOUN_BEFORE.search(before)) and _BACKGROUND_AFTER.match(after) \
+                and " " not in word:
+            return "background"  # "the sovereign wealth fund launched in February"
         if floor > 0 and " " not in word and _ATTRIBUTIVE.search(before) and _ROMANCE_PARTICIPLE.search(word) \
                 and not _SINCE_AFTER.match(after):
             return "attributive"  # "modelos desplegados en nube privada": what the lot covers, not a launch that happened
