@@ -22,7 +22,7 @@ from pipeline.models import Classification
 
 LOGGER = logging.getLogger(__name__)
 
-CLASSIFIER_VERSION = "2026.12.32"
+CLASSIFIER_VERSION = "2026.12.33"
 
 __all__ = ["CLASSIFIER_VERSION", "classify_article", "classify_html", "load_vocabulary", "scored_candidates",
            "vocabulary"]

@@ -149,13 +149,14 @@ _MODAL_AFTER = re.compile(
     r"come|follow|suivre|seguir)\b", re.IGNORECASE)
 # "contradicting a report that Tashkent was negotiating with ...", "a démenti les informations selon
 # lesquelles ...": a cue inside a denied report is no event.
-_DENIAL = (r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejected|rejecting|"
+_DENIAL = (r"\b(?:den(?:y|ies|ied|ying)|contradict(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rejects?|rejected|rejecting|"
            r"refut(?:es|ed|ing)|démen(?:t|ti|tait|tant)|contredi(?:t|sant)|desmint(?:ió|e|ieron|en|iendo)|"
            r"neg(?:ó|aron|ando)|niegan?|nie(?:nt)?|dément(?:ent)?)\s+")
 _DENIED_REPORT = re.compile(
     _DENIAL + r"(?:(?:[\w'-]+\s+){0,4}?(?:reports?|claims?|rumou?rs?|suggestions?|informations?|rumeurs|affirmations|"
     r"informes?|informaci[oó]n(?:es)?|versiones|rumores|noticias?)\b[^;]*?\b(?:that|selon\s+lesquel\w+|"
-    r"selon\s+laquelle|según\s+l[oa]s?\s+cual(?:es)?|de\s+que)\b|(?:[\w'-]+\s+){0,3}?(?:that|que|qu')\s*"
+    r"selon\s+laquelle|según\s+l[oa]s?\s+cual(?:es)?|de\s+que|of|about|on|sur|sobre|faisant\s+état\s+d|claiming|saying|alleging|suggesting|affirmant|"
+    r"prétendant|afirmando|asegurando|que\s+afirmaba|que\s+aseguraba)\b|(?:[\w'-]+\s+){0,3}?(?:that|que|qu')\s*"
     r"|(?:having|avoir|haber)\s+|(?:[\w'-]+\s+){0,2}$)[^;]*$", re.IGNORECASE)
 # "The rollout will begin in spring", "Le déploiement commencera au printemps": a launch still to come.
 _FUTURE_AFTER = re.compile(
