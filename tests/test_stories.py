@@ -166,6 +166,7 @@ STORY_RECALL_FLOORS = {
     "real23.jsonl": 0.76, "fresh24.jsonl": 1.0, "real25.jsonl": 0.73, "fresh26.jsonl": 1.0, "wire27.jsonl": 1.0,
     "fresh29.jsonl": 1.0, "real28.jsonl": 1.0, "real30.jsonl": 1.0, "fresh31.jsonl": 1.0,
     "real32.jsonl": 1.0, "fresh33.jsonl": 1.0, "real34.jsonl": 1.0, "fresh35.jsonl": 0.81, "wire36.jsonl": 0.91,
+    "real37.jsonl": 1.0, "fresh38.jsonl": 0.88,
 }
 
 
