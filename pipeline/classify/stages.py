@@ -108,6 +108,8 @@ _ONGOING_USE = re.compile(
     r"trialling|trialing|piloting|answering|preparing|relying)|(?:llevan|lleva|llevamos)\s+"
     r"(?:[\w-]+\s+){0,4}?\w+(?:ando|iendo)|(?:puso|pusieron|ha\s+puesto|han\s+puesto|a\s+mis|ont\s+mis|"
     r"a\s+été\s+mise?)\s+(?:[\w'-]+\s+){0,4}?(?:a\s+disposición|à\s+(?:la\s+)?disposition))\b", re.IGNORECASE)
+_SINCE_WORD = re.compile(r"\b(?:since|desde|depuis)\b", re.IGNORECASE)
+_DURATIVE_OPENERS = ("have", "has", "llev")
 _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duquel|aux\s+termes\s+duquel|"
                           r"par\s+lequel|por\s+el\s+cual|mediante\s+el\s+cual|en\s+virtud\s+del\s+cual|"
                           r"pelo\s+qual)\b", re.IGNORECASE)
@@ -434,13 +436,15 @@ def _money_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
 
 
 def _since_cues(text: str, floor: int, ceiling: int) -> list[Cue]:
-    """Return a launch told as what users can do since a date: "Depuis lundi, 3 000 agents peuvent interroger ..."."""
-    match = _SINCE_USE.match(text, floor, ceiling)
-    ongoing = _ONGOING_USE.search(text, floor, ceiling)
-    if ongoing and not re.search(r"\b(?:since|desde|depuis)\b", text[floor:ceiling], re.IGNORECASE) and \
-            ongoing.group("use").lower().startswith(("have", "has", "llev")):
-        ongoing = None  # "has been working on" a deal says nothing of a service in use without its start
-    return [Cue("launched", "strong", m.start("use"), m.end("use")) for m in (match, ongoing) if m]
+    """Return launches told as use: "Depuis lundi, 3 000 agents peuvent interroger ...", "puso a disposición".
+
+    A durative ("have been chatting", "llevan ... preparando") tells a service in use only with its
+    start ("since Monday"): "has been working on the deal" is no launch.
+    """
+    found = [m for m in (_SINCE_USE.match(text, floor, ceiling), _ONGOING_USE.search(text, floor, ceiling)) if m]
+    if not _SINCE_WORD.search(text, floor, ceiling):
+        found = [m for m in found if not m.group("use").lower().startswith(_DURATIVE_OPENERS)]
+    return [Cue("launched", "strong", m.start("use"), m.end("use")) for m in found]
 
 
 def _trial_cues(text: str, tokens: Sequence[Token]) -> list[Cue]:
