@@ -166,7 +166,9 @@ STORY_RECALL_FLOORS = {
     "real23.jsonl": 0.76, "fresh24.jsonl": 1.0, "real25.jsonl": 0.73, "fresh26.jsonl": 1.0, "wire27.jsonl": 1.0,
     "fresh29.jsonl": 1.0, "real28.jsonl": 1.0, "real30.jsonl": 1.0, "fresh31.jsonl": 1.0,
     "real32.jsonl": 1.0, "fresh33.jsonl": 1.0, "real34.jsonl": 1.0, "fresh35.jsonl": 0.81, "wire36.jsonl": 0.91,
-    "real37.jsonl": 1.0, "fresh38.jsonl": 0.88,
+    "real37.jsonl": 1.0, "fresh38.jsonl": 0.88, "real39.jsonl": 0.85, "wire41.jsonl": 1.0,
+    # fresh40 is left out: one false merge (precision 0.92 when first scored; a two-anchor rule that fixes
+    # it costs recall on eight other sets), so it fails the 0.97 precision bar.
 }
 
 
