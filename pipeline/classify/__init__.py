@@ -22,7 +22,7 @@ from pipeline.models import Classification
 
 LOGGER = logging.getLogger(__name__)
 
-CLASSIFIER_VERSION = "2026.12.33"
+CLASSIFIER_VERSION = "2026.12.34"
 
 __all__ = ["CLASSIFIER_VERSION", "classify_article", "classify_html", "load_vocabulary", "scored_candidates",
            "vocabulary"]

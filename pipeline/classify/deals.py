@@ -263,6 +263,9 @@ def _country_fallback(article: Article, facts: Facts, context: _Context, partner
         return [here]
     if here and stage != "launched" and _headline_of(article, facts, here):
         return [here]  # "Le fédéral attribue son accord-cadre à Mistral AI et Capgemini": the article's state
+    if here and stage == "launched" and facts.index == 0 and article.has_title and partners \
+            and set(partners) <= context.established.get(here, set()):
+        return [here]  # "l'assistant conçu avec Mistral AI testé auprès des contribuables": the state's deal at work
     return []
 
 
