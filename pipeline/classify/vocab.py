@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import threading
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any, NamedTuple
 
 import pycountry
 
-from pipeline.classify.amounts import MoneyVocabulary, load_money
+from pipeline.classify.amounts import MoneyVocabulary, load_money, read_toml
 from pipeline.classify.governments import GOVERNMENT_OF, NAME_GOVERNMENT, fold, government_names
 from pipeline.classify.matcher import PhraseMatcher, ascii_fold, phrase_key
 from pipeline.classify.purposes import PurposeVocabulary, load_purposes
@@ -104,14 +103,6 @@ class Vocabulary:
     country_names: dict[str, str] = field(default_factory=dict)  # alpha-2 -> English name
     bodies: dict[str, str] = field(default_factory=dict)  # surface form of a sub-national government -> its name
     governments: dict[str, tuple[str, str]] = field(default_factory=dict)  # folded place -> (code, body)
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        LOGGER.warning("vocabulary file %s is missing; continuing without it", path)
-        return {}
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
 
 
 def _strings(value: Any) -> list[str]:
@@ -336,9 +327,9 @@ def normalise_name(name: str) -> str:
 def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
     """Return the vocabularies of `config_dir` (default: the repository's config/) compiled for matching."""
     directory = Path(config_dir) if config_dir is not None else DEFAULT_CONFIG_DIR
-    stages = _read_toml(directory / "stages.toml")
-    partners = _load_partners(_read_toml(directory / "partners.toml"))
-    extras = _read_toml(directory / "countries.toml")
+    stages = read_toml(directory / "stages.toml")
+    partners = _load_partners(read_toml(directory / "partners.toml"))
+    extras = read_toml(directory / "countries.toml")
     ci: dict[str, list[Entry]] = defaultdict(list)
     cs: dict[str, list[Entry]] = defaultdict(list)
     _stage_entries(stages, ci)
@@ -356,7 +347,7 @@ def load_vocabulary(config_dir: Path | None = None) -> Vocabulary:
             _add(cs, variant, entry, lower=False)
             if phrase_key(form) in ambiguous:
                 ambiguous.add(phrase_key(variant))
-    subnational = _read_toml(directory / "subnational.toml")
+    subnational = read_toml(directory / "subnational.toml")
     bodies = _subnational_entries(subnational, resolved, cs)
     governments = government_names(_explicit_places(subnational),
                                    {form: entry.value for form, entry in resolved.items() if entry.extra == "name"})
