@@ -460,6 +460,17 @@ def _state_owner(article: Article, facts: Facts, start: int, end: int, home: str
     return (end, owner) if _STATE_WORDS.search(article.text[owner:window_end]) else None
 
 
+def _refers_to_a_state(text: str, sentence_start: int, token: Token) -> bool:
+    """Return True when a state word refers to one state: not "other governments", not "for government agencies"."""
+    before = text[max(sentence_start, token.start - 30):token.start]
+    if _NOT_A_REF.search(before):
+        return False
+    words = text[token.start:token.end + 14].lower().split()[:2]
+    # buyers in general are a market: "for government agencies", "for public administration"
+    generic = any(w.endswith("s") or w.startswith(("public", "pública", "publique")) for w in words)
+    return not (generic and _MARKET_FOR.search(before))
+
+
 def _describe(article: Article, facts: Facts) -> None:
     """Fill in a sentence's cues, references, clause markers and dates."""
     text, sentence = article.text, facts.sentence
@@ -467,11 +478,7 @@ def _describe(article: Article, facts: Facts) -> None:
     facts.cues = [c for c in cues if not any(s <= c.start and c.end <= e for s, e in article.ownership)]
     facts.weak_cues = weak
     for token in facts.tokens:
-        before = text[max(sentence.start, token.start - 30):token.start]
-        words = text[token.start:token.end + 14].lower().split()[:2]
-        plural = any(w.endswith("s") for w in words) or any(w.startswith(("public", "pública", "publique"))
-                                                             for w in words)  # "for public administration"
-        if token.has("state_ref") and not _NOT_A_REF.search(before) and not (plural and _MARKET_FOR.search(before)):
+        if token.has("state_ref") and _refers_to_a_state(text, sentence.start, token):
             facts.state_refs.append(token.start)
         if token.has("pair_anaphor") or (token.has("anaphor") and _after_determiner(article, sentence, token)):
             facts.pair_anaphor = True

@@ -232,15 +232,17 @@ def find_unknown_partners(text: str, start: int, end: int, taken: Iterable[tuple
             if regex is not _SUFFIXED_NAME and not _AI_WORDS.search(described + " " + name) and not vouched:
                 continue
             name_start = start + match.start("name")
-            name_end = name_start + len(name)
             if _INSIDE_STATE_NAME.search(text, max(0, name_start - 80), name_start):
                 continue  # "Ministry of Information and Communications Technologies" is the state's name
-
-            if any(s < name_end and name_start < e for s, e in blocked):
-                continue
-            if not any(m.name == name for m in found):
-                found.append(PartnerMention(name, name_start, name_end, known=False))
+            _add_new(found, name, name_start, blocked)
     return found
+
+
+def _add_new(found: list[PartnerMention], name: str, start: int, blocked: list[tuple[int, int]]) -> None:
+    """Add an unregistered organisation to `found` unless it overlaps a taken span or is already there."""
+    end = start + len(name)
+    if not any(s < end and start < e for s, e in blocked) and not any(m.name == name for m in found):
+        found.append(PartnerMention(name, start, end, known=False))
 
 
 def listed_names(text: str, start: int, end: int, taken: Iterable[tuple[int, int]]) -> list[PartnerMention]:
@@ -257,10 +259,8 @@ def listed_names(text: str, start: int, end: int, taken: Iterable[tuple[int, int
     found: list[PartnerMention] = []
     for low, high in spans:
         name = _clean_name(text[low:high])
-        if len(name) < 3 or _NOT_COMPANY.match(name) or any(s < high and low < e for s, e in blocked):
-            continue
-        if not any(m.name == name for m in found):
-            found.append(PartnerMention(name, low, low + len(name), known=False))
+        if len(name) >= 3 and not _NOT_COMPANY.match(name) and not any(s < high and low < e for s, e in blocked):
+            _add_new(found, name, low, blocked)
     return found
 
 

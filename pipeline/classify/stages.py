@@ -114,12 +114,13 @@ _UNDER_WHICH = re.compile(r",?\s+(?:under|by)\s+which\b|,?\s+(?:en\s+vertu\s+duq
                           r"par\s+lequel|por\s+el\s+cual|mediante\s+el\s+cual|en\s+virtud\s+del\s+cual|"
                           r"pelo\s+qual)\b", re.IGNORECASE)
 # "the interface deployed to staff", "l'interface déployée": a participle describing a thing, not an event
-_PARTICIPLE = re.compile(r"(?:ed|ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
+_ROMANCE_ENDINGS = r"ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas"
+_PARTICIPLE = re.compile(rf"(?:ed|{_ROMANCE_ENDINGS})$")
 # a noun right before an English participle, no auxiliary: "the fund launched in February"
 _NOUN_BEFORE = re.compile(r"\b(?!(?:has|have|had|was|were|been|is|are|be|being|it|they|he|she|we|which|that|who|"
                           r"and|or|but|also|then|now|just|recently|officially|formally|jointly|successfully|first|"
                           r"already|finally|today|yesterday)\b)[a-z]{3,}\s+$")
-_ROMANCE_PARTICIPLE = re.compile(r"(?:ée|ées|és|é|ado|ada|ados|adas|ido|ida|idos|idas)$")
+_ROMANCE_PARTICIPLE = re.compile(rf"(?:{_ROMANCE_ENDINGS})$")
 # a plain noun right before the participle, no auxiliary: "modelos desplegados", "l'interface déployée"
 _ATTRIBUTIVE = re.compile(r"\b(?!(?:ha|han|había|habían|fue|fueron|sido|está|están|estaba|a|ont|avait|avaient|est|"
                           r"sont|été|était|foi|foram|tem|têm|sido|se|s'|y|et|e|o|ou|que|qui|ya|déjà|já|bien|ainsi|"
